@@ -1,0 +1,19 @@
+"""Paths of the project, rooted at the repository (cookiecutter-data-science style).
+
+Every path can be overridden on the command line (`--raw`, `--processed`, `--reports`), so the
+pipeline runs on any data folder; these are only the defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = PROJECT_ROOT / "rules"
+INGEST_RULES = RULES_DIR / "ingest.toml"
+DATA_DIR = PROJECT_ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"
+PROCESSED_DIR = DATA_DIR / "processed"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+REGISTRY_NAME = "units.csv"

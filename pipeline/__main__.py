@@ -1,0 +1,49 @@
+"""Command line: `python -m pipeline process|report|annual|templates …` (SPEC "Interface").
+
+Exit status 0 when the command ran (quarantined rows are findings, not failures); non-zero with
+one clear message, never a traceback, when it could not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline import config
+from pipeline.errors import InputError
+
+
+def _folders(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--raw", type=Path, default=config.RAW_DIR, help="原始数据文件夹 (raw data folder, read-only)")
+    parser.add_argument("--processed", type=Path, default=config.PROCESSED_DIR, help="处理结果文件夹 (processed tables)")
+    parser.add_argument("--reports", type=Path, default=config.REPORTS_DIR, help="报告输出文件夹 (reports)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description="安全生产考评分析流水线 (safety assessment pipeline)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    process = commands.add_parser("process", help="原始数据 → 全部处理结果表 (raw → every processed table)")
+    _folders(process)
+    process.add_argument("--force", action="store_true", help="即使没有变化也重新处理 (reprocess even if nothing changed)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "process":
+            from pipeline.runner import process
+
+            process(args.raw, args.processed, force=args.force)
+        return 0
+    except InputError as error:
+        print(f"错误(error): {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断(interrupted)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

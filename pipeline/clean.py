@@ -1,0 +1,389 @@
+"""Clean one raw sheet: classify rows, parse values, resolve units, apply the row-level checks.
+
+Every row of a recognised sheet ends in exactly one bucket: non-data (title, header, blank,
+total, footer, repeated header), quarantine (with file, sheet, row, column, raw value, reason),
+or parsed data that goes on to the batch-level checks in `finalize`. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from pipeline import parse
+from pipeline.ingest_rules import IngestRules, SourceSpec
+from pipeline.layout import Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows
+from pipeline.read import RawSheet
+from pipeline.registry import industry_index, name_index, normalise_name, split_list
+
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
+SCRUBBED = "[已脱敏]"
+ISSUE_COLUMNS = ["source_file", "source_sheet", "source_row", "table", "column", "raw_value", "reason"]
+NONDATA_KINDS = ("标题", "表头", "空行", "合计", "页脚", "重复表头")
+
+
+def scrub(text: pd.Series) -> pd.Series:
+    """Replace ID-card, mobile and landline numbers in free text (personal data stays in data/raw)."""
+    out = text.str.replace(ID_NUMBER.pattern, SCRUBBED, regex=True)
+    out = out.str.replace(MOBILE.pattern, SCRUBBED, regex=True)
+    return out.str.replace(LANDLINE.pattern, SCRUBBED, regex=True)
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@dataclass
+class Registry:
+    """The registry in the shapes the cleaner needs: name lookup, suggestions, industry map."""
+
+    frame: pd.DataFrame
+    by_name: dict[str, str] = field(init=False)
+    names: dict[str, str] = field(init=False)
+    groups: dict[str, str] = field(init=False)
+    industries: dict[str, str] = field(init=False)
+    spellings: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_name = name_index(self.frame)
+        self.names = dict(zip(self.frame["unit_id"], self.frame["name"]))
+        self.groups = dict(zip(self.frame["unit_id"], self.frame["group"]))
+        self.industries = industry_index(self.frame)
+        self.spellings = [s for n, a in zip(self.frame["name"], self.frame["aliases"]) for s in [n, *split_list(a)]]
+
+    def resolve(self, text: str) -> str | None:
+        return self.by_name.get(normalise_name(text))
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """The registry names closest to an unknown spelling (aliases count, names are shown)."""
+        found = process.extract(text, self.spellings, scorer=fuzz.WRatio, limit=limit * 3)
+        names: list[str] = []
+        for spelling, _score, _ in found:
+            name = self.names[self.by_name[normalise_name(spelling)]]
+            if name not in names:
+                names.append(name)
+        return names[:limit]
+
+
+@dataclass
+class SheetResult:
+    """What one sheet yielded; `summary` becomes its row of the `files` table."""
+
+    source: str | None
+    data: pd.DataFrame
+    quarantine: pd.DataFrame
+    warnings: pd.DataFrame
+    summary: dict
+    meta: SheetMeta
+
+
+def empty_issues() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in ISSUE_COLUMNS + ["raw_record"]})
+    frame["source_row"] = frame["source_row"].astype("Int64")
+    return frame
+
+
+def clean_sheet(sheet: RawSheet, file_name: str, rules: IngestRules, registry: Registry) -> SheetResult:
+    layout = detect_layout(sheet, rules, file_name)
+    total_rows = len(sheet.preamble) + len(sheet.grid)
+    summary = {"source_file": file_name, "source_sheet": sheet.name, "source_type": layout.source, "rows_read": 0,
+               "clean": 0, "quarantined": 0, "nondata": 0, "duplicates": 0, "rows_unread": 0,
+               "nondata_detail": "", "status": "ok", "message": ""}
+    head_texts = row_texts(pd.DataFrame(sheet_rows(sheet, layout.header_start if layout.source else 12)))
+    meta = read_meta(head_texts.tolist(), file_name)
+    nothing = SheetResult(layout.source, pd.DataFrame(), empty_issues(), empty_issues(), summary, meta)
+    nonempty = total_rows and (sheet.grid.astype("str") != "").to_numpy().any()
+    if layout.source is None:
+        summary.update(status="unrecognised" if nonempty else "empty", rows_unread=total_rows if nonempty else 0,
+                       message="无法识别为事故、执法检查、隐患或年度考评表:找不到表头(no recognisable header)" if nonempty else "空工作表(empty sheet)")
+        return nothing
+    source = rules.sources[layout.source]
+    problems = []
+    if layout.missing_required:
+        headers = "、".join(source.columns[c].header for c in layout.missing_required)
+        problems.append(f"缺少必填列:{headers}(missing required column)")
+    for name, labels in layout.duplicated:
+        problems.append(f"列“{source.columns[name].header}”出现{len(labels)}次({'、'.join(labels)}),无法确定以哪列为准(duplicated column)")
+    if problems:
+        summary.update(status="error", rows_unread=total_rows, message=";".join(problems))
+        return nothing
+
+    body_start = layout.header_start + layout.header_span - len(sheet.preamble)
+    body = sheet.grid.iloc[max(body_start, 0):]
+    body = _fill_merged(body, sheet, body_start)
+    row_numbers = sheet.first_row + len(sheet.preamble) + np.arange(max(body_start, 0), len(sheet.grid))
+    kinds = _classify(body, layout, rules)
+    above = sheet_rows(sheet, layout.header_start)
+    counts = {k: 0 for k in NONDATA_KINDS}
+    counts["空行"] += sum(1 for r in above if not "".join(r).strip())
+    counts["标题"] += sum(1 for r in above if "".join(r).strip())
+    counts["表头"] += layout.header_span
+    for kind, n in kinds[kinds != ""].value_counts().items():
+        counts[kind] += int(n)
+    footer_texts = row_texts(body[kinds.eq("页脚").to_numpy()]).tolist()
+    meta = read_meta(head_texts.tolist() + footer_texts, file_name)
+
+    data_mask = kinds.eq("").to_numpy()
+    rows = body[data_mask]
+    numbers = pd.Series(row_numbers[data_mask], dtype="Int64")
+    parsed, errors, raw = _parse_columns(rows, layout, source, rules, registry, meta)
+    parsed.index = errors.index = raw.index = numbers.index
+    _row_checks(layout.source, parsed, errors, rules)
+    parsed["unit_id"] = parsed["unit"]
+    parsed["unit"] = parsed["unit_id"].map(registry.names).astype("str")
+
+    bad = errors.notna().any(axis=1)
+    quarantine = _issues(errors[bad], raw[bad], numbers[bad], file_name, sheet.name, layout, source)
+    warnings = _row_warnings(layout.source, parsed, raw, numbers, file_name, sheet.name, layout, source, registry)
+    data = parsed[~bad].copy()
+    data["source_file"] = file_name
+    data["source_sheet"] = sheet.name
+    data["source_row"] = numbers[~bad]
+    data["_title_period"] = meta.title_period or ""
+    warnings = warnings[warnings["source_row"].isin(set(data["source_row"]))]
+
+    nondata = sum(counts.values())
+    summary.update(rows_read=total_rows, nondata=nondata, quarantined=int(bad.sum()),
+                   nondata_detail=" ".join(f"{k}{v}" for k, v in counts.items() if v))
+    notes = []
+    if layout.personal:
+        notes.append(f"已删除个人信息列(personal data dropped):{'、'.join(layout.personal)}")
+    if layout.unknown:
+        notes.append(f"未识别的列已忽略(unknown columns ignored):{'、'.join(layout.unknown[:8])}")
+    summary["message"] = ";".join(notes)
+    return SheetResult(layout.source, data.reset_index(drop=True), quarantine, warnings, summary, meta)
+
+
+def _fill_merged(body: pd.DataFrame, sheet: RawSheet, body_start: int) -> pd.DataFrame:
+    """A cell merged down over data rows holds its value for every row it covers, as in Excel."""
+    ranges = [((r0, c0), (r1, c1)) for (r0, c0), (r1, c1) in sheet.merged if r1 > r0 and r0 >= body_start]
+    if not ranges:
+        return body
+    body = body.copy()
+    for (r0, c0), (r1, c1) in ranges:
+        value = sheet.grid.iat[r0, c0]
+        for r in range(r0, min(r1, len(sheet.grid) - 1) + 1):
+            for c in range(c0, min(c1, sheet.grid.shape[1] - 1) + 1):
+                if body.loc[r, c] == "":
+                    body.loc[r, c] = value
+    return body
+
+
+def _classify(body: pd.DataFrame, layout: Layout, rules: IngestRules) -> pd.Series:
+    """Non-data kind of each body row ("" for data): 空行, 合计, 页脚, 重复表头."""
+    if body.empty:
+        return pd.Series([], dtype="str")
+    cells = body.fillna("").astype("str")
+    stripped = cells.apply(lambda col: col.str.strip())
+    filled = stripped.ne("")
+    kinds = pd.Series("", index=body.index, dtype="str")
+    kinds = kinds.mask(~filled.any(axis=1), "空行")
+    first = stripped.where(filled).bfill(axis=1).iloc[:, 0].fillna("").str.normalize("NFKC").str.replace(" ", "", regex=False)
+    lead = stripped.iloc[:, : min(3, stripped.shape[1])].apply(lambda c: c.str.normalize("NFKC").str.replace(" ", "", regex=False))
+    total = first.str.startswith(tuple(rules.total_markers)) | lead.isin(list(rules.total_markers)).any(axis=1)
+    footer = first.str.startswith(tuple(parse.normalise_label(m) for m in rules.footer_markers)) | first.str.startswith(tuple(rules.footer_markers))
+    labels = {c: parse.normalise_label(label) for c, label in layout.labels.items()}
+    same = sum(stripped[c].map(parse.normalise_label).eq(label).astype(int) for c, label in labels.items()) if labels else 0
+    repeat = pd.Series(same, index=body.index) >= max(2, len(labels) // 2)
+    kinds = kinds.mask(kinds.eq("") & repeat, "重复表头")
+    kinds = kinds.mask(kinds.eq("") & total, "合计")
+    kinds = kinds.mask(kinds.eq("") & footer, "页脚")
+    return kinds
+
+
+def _parse_columns(rows, layout: Layout, source: SourceSpec, rules: IngestRules, registry: Registry, meta: SheetMeta):
+    """Typed values, error reasons and raw text for every canonical column of the source."""
+    parsed, errors, raw = {}, {}, {}
+    present = {canonical: c for c, canonical in layout.columns.items()}
+    n = len(rows)
+    for name, spec in source.columns.items():
+        raw_text = rows[present[name]].fillna("").astype("str") if name in present else pd.Series([""] * n, index=rows.index, dtype="str")
+        text = parse.normalise_text(raw_text)
+        result = _parse_one(spec.type, text, rules, registry, spec.header)
+        values, problem = result.values, result.errors
+        if spec.type == "year" and meta.title_year:
+            values = values.fillna(meta.title_year)
+        if spec.required:
+            problem = problem.mask(values.isna() & problem.isna(), "必填项为空(required value missing)")
+        parsed[name] = values.reset_index(drop=True)
+        errors[name] = problem.reset_index(drop=True)
+        raw[name] = raw_text.reset_index(drop=True)
+    return pd.DataFrame(parsed), pd.DataFrame(errors, dtype="str"), pd.DataFrame(raw, dtype="str")
+
+
+def _parse_one(kind: str, text: pd.Series, rules: IngestRules, registry: Registry, header: str) -> parse.Parsed:
+    nulls = rules.null_tokens
+    if kind == "text":
+        result = parse.parse_text(text, nulls)
+        return parse.Parsed(scrub(result.values), result.errors)
+    if kind == "datetime":
+        return parse.parse_datetime(text, nulls, keep_time=True)
+    if kind == "date":
+        return parse.parse_datetime(text, nulls, keep_time=False)
+    if kind == "count":
+        return parse.parse_count(text, nulls)
+    if kind == "money_wan":
+        return parse.parse_money_wan(text, nulls)
+    if kind == "score":
+        return parse.parse_score(text, nulls)
+    if kind == "year":
+        return parse.parse_year(text, nulls)
+    if kind == "bool":
+        return parse.parse_bool(text, nulls, rules.true_tokens, rules.false_tokens)
+    if kind.startswith("enum:"):
+        return parse.parse_enum(text, nulls, rules.enums[kind[5:]], header)
+    if kind == "credit_code":
+        values = parse.parse_text(text, nulls).values.str.upper().str.replace(" ", "", regex=False)
+        return parse.Parsed(values, pd.Series(pd.NA, index=text.index, dtype="str"))
+    if kind == "industry":
+        return _parse_industry(text, nulls, registry)
+    if kind == "unit":
+        return _parse_unit(text, nulls, registry)
+    raise ValueError(f"unknown column type {kind}")
+
+
+def _parse_unit(text: pd.Series, nulls, registry: Registry) -> parse.Parsed:
+    """Registry name or alias -> unit_id; an unknown name is an error naming the closest units."""
+    values = parse.parse_text(text, nulls).values
+    ids = values.map({v: registry.resolve(v) for v in values.dropna().unique()})
+    unknown = values.notna() & ids.isna()
+    reasons = {}
+    for name in values[unknown].unique():
+        hint = "、".join(registry.suggest(name))
+        reasons[name] = f"单位“{name}”不在单位名册中,是否为:{hint}?(unknown unit; closest registry names)"
+    errors = pd.Series(pd.NA, index=text.index, dtype="str").mask(unknown, values.map(reasons))
+    return parse.Parsed(ids.astype("str"), errors)
+
+
+def _parse_industry(text: pd.Series, nulls, registry: Registry) -> parse.Parsed:
+    """Free-text industry mapped to the registry's industry names (`建筑施工业` -> 建筑施工).
+
+    A cell maps to the longest registry industry it contains (or that starts with it, for
+    abbreviations of two or more characters). An industry no department lists keeps its own text:
+    the accident is charged to its territory only, and a warning says so (SPEC "Units").
+    """
+    values = parse.parse_text(text, nulls).values
+    known = sorted(registry.industries, key=len, reverse=True)
+
+    def match(value: str) -> str:
+        folded = value.replace(" ", "")
+        for industry in known:
+            if industry in folded or (len(folded) >= 2 and industry.startswith(folded)):
+                return industry
+        return value
+
+    mapping = {v: match(v) for v in values.dropna().unique()}
+    return parse.Parsed(values.map(mapping).astype("str"), pd.Series(pd.NA, index=text.index, dtype="str"))
+
+
+def accident_level(deaths: pd.Series, serious: pd.Series, loss: pd.Series, thresholds: tuple[dict, ...]) -> pd.Series:
+    """Level by the 条例 thresholds: the highest level any criterion reaches wins."""
+    level = pd.Series("一般", index=deaths.index, dtype="str")
+    for rule in sorted(thresholds, key=lambda r: r["deaths"]):  # lowest first, higher overwrite
+        reached = (deaths.fillna(0) >= rule["deaths"]) | (serious.fillna(0) >= rule["serious_injuries"]) | (loss.fillna(0) >= rule["direct_loss_wan"])
+        level = level.mask(reached.astype(bool), rule["level"])
+    return level
+
+
+def _row_checks(source: str, data: pd.DataFrame, errors: pd.DataFrame, rules: IngestRules) -> None:
+    """Row-level domain checks that quarantine (SPEC "Cleaning"); computed columns added in place."""
+    def flag(column: str, mask: pd.Series, reason: str) -> None:
+        mask = mask.fillna(False).astype(bool) & errors[column].isna()
+        errors[column] = errors[column].mask(mask, reason)
+
+    if source == "accidents":
+        flag("reported_at", data["reported_at"] < data["occurred_at"], "报告时间早于发生时间(reported before it occurred)")
+        day = data["occurred_at"].dt.floor("D")
+        flag("closed_at", data["closed_at"] < day, "结案日期早于事故发生(closed before it occurred)")
+        flag("concealed_found_at", data["concealed_found_at"] < day, "查实日期早于事故发生(concealment found before the accident)")
+        for column in ("deaths", "serious_injuries", "injuries"):
+            data[column] = data[column].fillna(0)
+        data["direct_loss_wan"] = data["direct_loss_wan"].fillna(0.0)
+        data["level_submitted"] = data["level"]
+        data["level"] = accident_level(data["deaths"], data["serious_injuries"], data["direct_loss_wan"], rules.accident_levels)
+        delay = data["reported_at"] - data["occurred_at"]
+        data["late_report"] = (delay > pd.Timedelta(hours=rules.late_report_hours)).astype("boolean").mask(data["reported_at"].isna(), pd.NA)
+    elif source == "hazards":
+        flag("rectified_at", data["rectified_at"] < data["found_at"], "整改完成日期早于发现日期(rectified before found)")
+        flag("deadline", data["deadline"] < data["found_at"], "整改期限早于发现日期(deadline before found)")
+    elif source == "enforcement":
+        fine = data["fine_wan"].fillna(0) >= rules.major_decision_fine_wan
+        data["major_decision"] = (fine | data["suspended"].fillna(False) | data["transferred"].fillna(False)).astype("boolean")
+    elif source == "annual_review":
+        bonus = data["item"].fillna("").str.contains("加分", regex=False)
+        data["category"] = data["category"].fillna(pd.Series(np.where(bonus, "加分", "重点工作"), index=data.index, dtype="str"))
+        errors["year"] = errors["year"].mask(data["year"].isna() & errors["year"].isna(), "无法确定年度:表中无“年度”列,标题和文件名也未写明(year unknown)")
+
+
+def _row_warnings(source, data, raw, numbers, file_name, sheet, layout, spec, registry) -> pd.DataFrame:
+    """Findings on rows that stay clean (SPEC: 'warning')."""
+    found = []
+
+    def warn(column: str, mask: pd.Series, reason) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            reasons = reason[mask] if isinstance(reason, pd.Series) else reason
+            found.append(_frame(numbers[mask], file_name, sheet, source, _column_label(layout, spec, column), raw[column][mask], reasons))
+
+    if source == "accidents":
+        differs = data["level_submitted"].notna() & data["level_submitted"].ne(data["level"])
+        warn("level", differs, "上报事故级别与按条例计算的“" + data["level"].astype(str) + "”不一致,以计算结果为准(submitted level differs; computed level used)")
+        orphan = data["industry"].notna() & ~data["industry"].isin(list(registry.industries))
+        warn("industry", orphan, "该行业未列入任何成员单位的监管行业,事故仅计入属地单位(no supervising department; charged to territory only)")
+        data["department_id"] = data["industry"].map(registry.industries, na_action="ignore").astype("str")
+    elif source == "enforcement":
+        warn("fine_wan", (data["fine_wan"].fillna(0) > 0) & data["penalized"].eq(False), "有罚款金额但“是否处罚”为否(fine recorded but not penalised)")
+        bad_code = ~parse.credit_code_valid(data["credit_code"]).fillna(True).astype(bool)
+        warn("credit_code", bad_code, "统一社会信用代码校验位不正确(credit code fails GB 32100 checksum)")
+    for column, cspec in spec.columns.items():
+        if cspec.type == "text":
+            scrubbed = data[column].fillna("").str.contains(SCRUBBED, regex=False) & ~raw[column].str.contains(SCRUBBED, regex=False)
+            if scrubbed.any():
+                found.append(_frame(numbers[scrubbed], file_name, sheet, source, _column_label(layout, spec, column),
+                                    pd.Series(SCRUBBED, index=scrubbed[scrubbed].index, dtype="str"),
+                                    "文本中含身份证号或电话号码,已脱敏(personal numbers removed from text)"))
+    return pd.concat(found, ignore_index=True) if found else empty_issues()
+
+
+def _column_label(layout: Layout, spec: SourceSpec, column: str) -> str:
+    for c, canonical in layout.columns.items():
+        if canonical == column:
+            return f"{column_letter(c)}列 {layout.labels[c]} ({column})"
+    return f"{spec.columns[column].header} ({column})"
+
+
+def _frame(rows, file_name, sheet, table, column, raw_values, reasons) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "source_file": file_name, "source_sheet": sheet, "source_row": pd.array(rows, dtype="Int64"),
+        "table": table, "column": column, "raw_value": scrub(pd.Series(raw_values, dtype="str")).to_numpy(),
+        "reason": reasons.to_numpy() if isinstance(reasons, pd.Series) else reasons,
+    })
+    frame["raw_record"] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    return frame.astype({c: "str" for c in ISSUE_COLUMNS if c != "source_row"})
+
+
+def _issues(errors: pd.DataFrame, raw: pd.DataFrame, numbers: pd.Series, file_name, sheet, layout: Layout, spec: SourceSpec) -> pd.DataFrame:
+    """One quarantine row per problem cell, each carrying the whole raw row (scrubbed) as JSON."""
+    if errors.empty:
+        return empty_issues()
+    records = scrub(pd.Series([json.dumps({k: v for k, v in r.items() if v}, ensure_ascii=False) for r in raw.to_dict("records")], index=raw.index, dtype="str"))
+    stacked = errors.stack().dropna()
+    frames = []
+    for column, group in stacked.groupby(level=1, sort=False):
+        index = group.index.get_level_values(0)
+        frame = _frame(numbers.loc[index], file_name, sheet, spec.name, _column_label(layout, spec, column), raw.loc[index, column], group.reset_index(drop=True))
+        frame["raw_record"] = records.loc[index].to_numpy()
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True).sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,215 @@
+"""Vectorised parsers from cell text to typed values, one per column type of rules/ingest.toml.
+
+Every parser takes a Series of normalised text (NFKC, stripped; "" = empty) and returns a
+`Parsed`: the typed values and, for each cell that holds something but cannot be read, the reason
+(Chinese, English in brackets). Empty cells and null tokens are missing values, not errors;
+whether a missing value is allowed is the cleaner's decision (`required`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# Excel's day 0 for serial dates (the 1900 leap-year bug makes 1899-12-30 the working origin).
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+SERIAL_MIN, SERIAL_MAX = 1, 2958465  # 1900-01-01 .. 9999-12-31
+
+DATE_PATTERN = (
+    r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*[日号]?"
+    r"(?:\s*T?\s*(?P<hour>\d{1,2})\s*[:时点]\s*(?P<minute>\d{1,2})?\s*分?"
+    r"(?:\s*:?\s*(?P<second>\d{1,2})(?:\.\d+)?\s*秒?)?)?$"
+)
+COMPACT_DATE = r"^(?P<year>(?:19|20)\d{2})(?P<month>\d{2})(?P<day>\d{2})$"
+NUMBER_PATTERN = r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>[^\d\s.+-][^\d]*)?$"
+
+COUNT_UNITS = {"人", "名", "项", "处", "个", "起", "次", "家", "条", "份", "件", "宗"}
+# Multipliers into 万元 for the money columns (all money columns are in 万元).
+MONEY_UNITS = {None: 1.0, "万元": 1.0, "万": 1.0, "元": 1e-4, "亿元": 1e4, "亿": 1e4, "千元": 1e-1}
+CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
+
+
+@dataclass
+class Parsed:
+    """Typed values plus an error reason per cell (NA where the cell was fine or empty)."""
+
+    values: pd.Series
+    errors: pd.Series
+
+
+def normalise_text(series: pd.Series) -> pd.Series:
+    """NFKC (full-width digits and brackets become ASCII), whitespace collapsed, ends stripped."""
+    text = series.astype("str").fillna("")
+    return text.str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def normalise_label(text: str) -> str:
+    """A header as it is compared with aliases: NFKC, no spaces, no trailing '*', case-folded."""
+    folded = "".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
+    return folded.rstrip("*")
+
+
+def is_missing(text: pd.Series, null_tokens: frozenset[str]) -> pd.Series:
+    return text.eq("") | text.str.casefold().isin(null_tokens)
+
+
+def _no_errors(index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NA, index=index, dtype="str")
+
+
+def _errors_where(mask: pd.Series, reason: str) -> pd.Series:
+    errors = _no_errors(mask.index)
+    return errors.mask(mask.fillna(False).astype(bool), reason)
+
+
+def parse_text(text: pd.Series, null_tokens: frozenset[str]) -> Parsed:
+    values = text.mask(is_missing(text, null_tokens)).astype("str")
+    return Parsed(values, _no_errors(text.index))
+
+
+def _number_parts(text: pd.Series) -> pd.DataFrame:
+    cleaned = text.str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
+    return cleaned.str.extract(NUMBER_PATTERN)
+
+
+def parse_count(text: pd.Series, null_tokens: frozenset[str]) -> Parsed:
+    """Whole numbers >= 0, optionally with a counting unit: `3`, `３人`, `3项`."""
+    missing = is_missing(text, null_tokens)
+    parts = _number_parts(text)
+    number = pd.to_numeric(parts["number"], errors="coerce")
+    unit_ok = parts["unit"].isna() | parts["unit"].isin(COUNT_UNITS)
+    readable = number.notna() & unit_ok & np.isfinite(number.fillna(0))
+    errors = _errors_where(~missing & ~readable, "不是数字(not a number)")
+    whole = readable & (number.fillna(0) % 1 == 0)
+    errors = errors.mask(~missing & readable & ~whole, "人数/数量应为整数(count must be a whole number)")
+    negative = readable & (number < 0)
+    errors = errors.mask(~missing & negative, "数量不能为负(negative count)")
+    huge = readable & (number.abs() > 1e5)
+    errors = errors.mask(~missing & huge, "数值大得不合理(absurdly large count)")
+    ok = readable & whole & ~negative & ~huge & ~missing
+    values = pd.Series(pd.NA, index=text.index, dtype="Int64")
+    values = values.mask(ok, number.where(ok).round().astype("Int64"))
+    return Parsed(values, errors)
+
+
+def parse_money_wan(text: pd.Series, null_tokens: frozenset[str]) -> Parsed:
+    """Amounts in 万元 >= 0; a cell written in 元 or 亿 is converted (`5000元` -> 0.5)."""
+    missing = is_missing(text, null_tokens)
+    parts = _number_parts(text)
+    number = pd.to_numeric(parts["number"], errors="coerce")
+    factor = parts["unit"].map(MONEY_UNITS, na_action="ignore").astype("Float64")
+    factor = factor.mask(parts["unit"].isna(), 1.0)
+    amount = (number * factor).astype("Float64")
+    readable = amount.notna() & np.isfinite(amount.fillna(0).astype(float))
+    errors = _errors_where(~missing & ~readable, "不是金额(not an amount)")
+    negative = readable & (amount < 0)
+    errors = errors.mask(~missing & negative, "金额不能为负(negative amount)")
+    # 10^8 万元 is a trillion yuan: beyond any district's fine or loss.
+    huge = readable & (amount.abs() > 1e8)
+    errors = errors.mask(~missing & huge, "金额大得不合理(absurdly large amount)")
+    ok = readable & ~negative & ~huge & ~missing
+    return Parsed(amount.where(ok).astype("Float64"), errors)
+
+
+def parse_score(text: pd.Series, null_tokens: frozenset[str]) -> Parsed:
+    """Scores 0-100 (`85`, `85分`)."""
+    missing = is_missing(text, null_tokens)
+    parts = _number_parts(text)
+    number = pd.to_numeric(parts["number"], errors="coerce")
+    readable = number.notna() & (parts["unit"].isna() | parts["unit"].eq("分"))
+    errors = _errors_where(~missing & ~readable, "不是分数(not a score)")
+    out_of_range = readable & ((number < 0) | (number > 100))
+    errors = errors.mask(~missing & out_of_range, "分数应在0–100之间(score outside 0-100)")
+    ok = readable & ~out_of_range & ~missing
+    return Parsed(number.where(ok).astype("Float64"), errors)
+
+
+def parse_year(text: pd.Series, null_tokens: frozenset[str]) -> Parsed:
+    missing = is_missing(text, null_tokens)
+    year = pd.to_numeric(text.str.extract(r"^((?:19|20)\d{2})\s*(?:年度?)?$")[0], errors="coerce")
+    errors = _errors_where(~missing & year.isna(), "不是年度(not a year)")
+    return Parsed(year.astype("Int64"), errors)
+
+
+def parse_bool(text: pd.Series, null_tokens: frozenset[str], true_tokens: frozenset[str], false_tokens: frozenset[str]) -> Parsed:
+    """是/否/√/×/有/无/Y/N/1/0 and the other spellings in rules/ingest.toml [tokens]."""
+    folded = text.str.casefold().str.replace(" ", "", regex=False)
+    is_true = folded.isin(true_tokens)
+    is_false = folded.isin(false_tokens)
+    missing = (text.eq("") | folded.isin(null_tokens)) & ~is_true & ~is_false
+    values = pd.Series(pd.NA, index=text.index, dtype="boolean").mask(is_true, True).mask(is_false, False)
+    errors = _errors_where(~missing & ~is_true & ~is_false, "不是“是/否”(not a yes/no value)")
+    return Parsed(values, errors)
+
+
+def parse_enum(text: pd.Series, null_tokens: frozenset[str], spellings: dict[str, list[str]], label: str) -> Parsed:
+    """Lenient match: a cell containing a spelling takes its value; the longest spelling wins."""
+    missing = is_missing(text, null_tokens)
+    folded = text.str.casefold().str.replace(" ", "", regex=False)
+    ranked = sorted(((s.casefold(), value) for value, ss in spellings.items() for s in ss), key=lambda p: -len(p[0]))
+    values = pd.Series(pd.NA, index=text.index, dtype="str")
+    for spelling, value in ranked:
+        values = values.mask(values.isna() & folded.str.contains(spelling, regex=False), value)
+    allowed = "/".join(spellings)
+    errors = _errors_where(~missing & values.isna(), f"{label}应为 {allowed}(unknown value)")
+    return Parsed(values.where(~missing), errors)
+
+
+def parse_datetime(text: pd.Series, null_tokens: frozenset[str], keep_time: bool) -> Parsed:
+    """Dates in every form seen in submissions.
+
+    `2020-03-05`, `2020/3/5`, `2020.3.5`, `2020年3月5日`, `20200305`, with or without a time
+    (`2020-03-05 14:30`, `2020年3月5日14时30分`), and Excel serial numbers (`43895`, `43895.6`).
+    A date that does not exist (2020-02-30, 1900-01-00) is an error, never rolled over.
+    """
+    missing = is_missing(text, null_tokens)
+    parts = text.str.extract(DATE_PATTERN)
+    compact = text.str.extract(COMPACT_DATE)
+    for column in ("year", "month", "day"):
+        parts[column] = parts[column].fillna(compact[column])
+    numbers = {c: pd.to_numeric(parts[c], errors="coerce") for c in ("year", "month", "day", "hour", "minute", "second")}
+    has_date = numbers["year"].notna() & numbers["month"].notna() & numbers["day"].notna()
+    stamp = pd.to_datetime(
+        pd.DataFrame({
+            "year": numbers["year"].fillna(2000), "month": numbers["month"].fillna(1), "day": numbers["day"].fillna(1),
+            "hour": numbers["hour"].fillna(0), "minute": numbers["minute"].fillna(0), "second": numbers["second"].fillna(0),
+        }),
+        errors="coerce",
+    ).where(has_date)
+
+    serial = pd.to_numeric(text.where(text.str.fullmatch(r"\d+(?:\.\d+)?")), errors="coerce")
+    is_serial = ~has_date & serial.between(SERIAL_MIN, SERIAL_MAX)
+    from_serial = EXCEL_EPOCH + pd.to_timedelta(serial.where(is_serial).round(6), unit="D")
+    stamp = stamp.where(~is_serial, from_serial).astype("datetime64[us]")
+    if not keep_time:
+        stamp = stamp.dt.floor("D")
+
+    errors = _errors_where(~missing & ~has_date & ~is_serial, "不是可识别的日期(unrecognised date)")
+    errors = errors.mask(~missing & has_date & stamp.isna(), "日期不存在(no such date)")
+    time_bad = has_date & ((numbers["hour"] > 23) | (numbers["minute"] > 59) | (numbers["second"] > 59)).fillna(False)
+    errors = errors.mask(~missing & time_bad, "时间不存在(no such time)")
+    ok = ~missing & errors.isna()
+    return Parsed(stamp.where(ok), errors)
+
+
+def credit_code_valid(codes: pd.Series) -> pd.Series:
+    """GB 32100-2015 check: 18 characters from the code set, the last one a weighted mod-31 check.
+
+    Returns a boolean Series (NA where the code is missing).
+    """
+    upper = codes.str.upper()
+    shaped = upper.str.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}").fillna(False).astype(bool)
+    result = pd.Series(False, index=codes.index, dtype="boolean").mask(codes.isna(), pd.NA)
+    if shaped.any():
+        table = np.full(128, -1, dtype=np.int64)
+        for value, char in enumerate(CREDIT_CODE_CHARS):
+            table[ord(char)] = value
+        raw = np.frombuffer("".join(upper[shaped].tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        digits = table[raw]
+        check = (31 - (digits[:, :17] * CREDIT_CODE_WEIGHTS).sum(axis=1) % 31) % 31
+        result[shaped[shaped].index] = check == digits[:, 17]
+    return result

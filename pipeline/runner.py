@@ -1,0 +1,221 @@
+"""The one module that does I/O for `process`: raw files in, Parquet tables out.
+
+It reads every file under the raw folder (never writing there), cleans each sheet, finishes the
+batch, scores it when the scoring stage is available, and writes each table to a temporary name
+before moving it into place, so a run killed midway leaves the previous tables intact.
+A fingerprint of the inputs, rules and code makes a rerun with nothing changed do no work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+from filelock import FileLock
+
+from pipeline import config
+from pipeline.clean import Registry, SheetResult, clean_sheet
+from pipeline.errors import InputError
+from pipeline.finalize import finalize
+from pipeline.ingest_rules import IngestRules, load_ingest_rules
+from pipeline.parse import normalise_text, parse_datetime
+from pipeline.read import list_input_files, read_file
+from pipeline.registry import load_registry, normalise_name
+
+MANIFEST = "_manifest.json"
+FILES_COLUMNS = ["source_file", "source_sheet", "source_type", "status", "message", "rows_read", "clean",
+                 "quarantined", "nondata", "duplicates", "rows_unread", "nondata_detail", "sha256", "size_bytes",
+                 "file_mtime", "reporting_unit_id", "title_period", "report_date"]
+
+
+@dataclass
+class ProcessResult:
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    files: pd.DataFrame = field(default_factory=pd.DataFrame)
+    skipped: bool = False
+
+    @property
+    def files_read(self) -> int:
+        if self.files.empty:
+            return 0
+        return int(self.files.loc[self.files["status"].eq("ok"), "source_file"].nunique())
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(raw: Path, inputs: list[Path], rules_paths: list[Path]) -> str:
+    """Changes when any input file, rule file or pipeline source file changes."""
+    digest = hashlib.sha256()
+    for path in [raw / config.REGISTRY_NAME, *inputs]:
+        if path.exists():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(raw)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    for path in [*rules_paths, *sorted(Path(__file__).parent.glob("*.py"))]:
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def write_parquet_atomic(frame: pd.DataFrame, target: Path) -> None:
+    """Write to a temporary file in the same folder, then rename over the target (atomic on POSIX)."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        frame.to_parquet(temporary, index=False)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _reporting_unit(meta_unit: str | None, file_name: str, registry: Registry) -> str | None:
+    """The submitting unit: the 填报单位 line when it names a registry unit, else a name in the file name."""
+    if meta_unit and (unit_id := registry.resolve(meta_unit)):
+        return unit_id
+    folded = normalise_name(file_name)
+    for spelling in sorted(registry.spellings, key=len, reverse=True):
+        if normalise_name(spelling) in folded:
+            return registry.resolve(spelling)
+    return None
+
+
+def _sheet_row(path: Path, rel: str, sha: str, result: SheetResult | None, registry: Registry, rules: IngestRules, error: str = "") -> dict:
+    stat = path.stat() if path.exists() else None
+    row = {column: None for column in FILES_COLUMNS}
+    row.update(source_file=rel, sha256=sha, size_bytes=stat.st_size if stat else None,
+               file_mtime=pd.Timestamp(stat.st_mtime, unit="s").floor("s") if stat else None)
+    if result is None:
+        row.update(source_sheet="", status="error", message=error, rows_read=0, clean=0, quarantined=0,
+                   nondata=0, duplicates=0, rows_unread=0, nondata_detail="")
+        return row
+    row.update(result.summary)
+    meta = result.meta
+    row["reporting_unit_id"] = _reporting_unit(meta.reporting_unit, rel, registry)
+    row["title_period"] = meta.title_period
+    if meta.report_date:
+        row["report_date"] = parse_datetime(normalise_text(pd.Series([meta.report_date])), rules.null_tokens, keep_time=False).values.iloc[0]
+    return row
+
+
+def files_table(rows: list[dict], tables: dict[str, pd.DataFrame], quarantine: pd.DataFrame, warnings: pd.DataFrame) -> pd.DataFrame:
+    """One row per (file, sheet) with the conservation counts filled from the final tables."""
+    files = pd.DataFrame(rows, columns=FILES_COLUMNS)
+    key = ["source_file", "source_sheet"]
+    clean = pd.concat([t[key] for t in tables.values() if not t.empty] or [pd.DataFrame(columns=key)]).value_counts()
+    quarantined = quarantine.drop_duplicates(key + ["source_row"])[key].value_counts() if not quarantine.empty else pd.Series(dtype=int)
+    duplicates = warnings.loc[warnings["kind"].eq("重复"), key].value_counts() if not warnings.empty else pd.Series(dtype=int)
+    index = pd.MultiIndex.from_frame(files[key])
+    files["clean"] = clean.reindex(index, fill_value=0).to_numpy()
+    files["quarantined"] = quarantined.reindex(index, fill_value=0).to_numpy()
+    files["duplicates"] = duplicates.reindex(index, fill_value=0).to_numpy()
+    for column in ("rows_read", "clean", "quarantined", "nondata", "duplicates", "rows_unread", "size_bytes"):
+        files[column] = pd.to_numeric(files[column]).astype("Int64")
+    for column in ("file_mtime", "report_date"):
+        files[column] = pd.to_datetime(files[column]).astype("datetime64[us]")
+    for column in ("source_file", "source_sheet", "source_type", "status", "message", "nondata_detail", "sha256", "reporting_unit_id", "title_period"):
+        files[column] = files[column].astype("str")
+    return files.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def process(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULES, progress: Callable[[str], None] = print,
+            score: bool = True, force: bool = False) -> ProcessResult:
+    """raw folder -> every processed table. Raises InputError when nothing at all can be used."""
+    if not raw.is_dir():
+        raise InputError(f"找不到原始数据文件夹 {raw}(raw folder not found)")
+    rules = load_ingest_rules(rules_path)
+    registry = Registry(load_registry(raw / config.REGISTRY_NAME))
+    inputs = list_input_files(raw, config.REGISTRY_NAME)
+    if not inputs:
+        raise InputError(f"{raw} 中没有可读取的数据文件(no data files in the raw folder)")
+    processed.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(processed / ".lock")):
+        stamp = fingerprint(raw, inputs, [rules_path, *sorted(config.RULES_DIR.glob("*.toml"))])
+        manifest = processed / MANIFEST
+        if not force and manifest.exists() and json.loads(manifest.read_text("utf-8")).get("fingerprint") == stamp:
+            progress("数据、规则和代码均未变化,跳过处理(nothing changed; processing skipped)")
+            return ProcessResult(skipped=True)
+        return _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score)
+
+
+def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score) -> ProcessResult:
+    started = time.perf_counter()
+    results: list[SheetResult] = []
+    rows: list[dict] = []
+    for number, path in enumerate(inputs, start=1):
+        rel = path.relative_to(raw).as_posix()
+        try:
+            sha = sha256_of(path)
+            sheets = read_file(path)
+        except InputError as error:
+            rows.append(_sheet_row(path, rel, "", None, registry, rules, str(error)))
+            progress(f"  [{number}/{len(inputs)}] 无法读取 {error}")
+            continue
+        except OSError as error:
+            message = f"{rel}: 文件在读取时不可用(file vanished or unreadable: {error.strerror})"
+            rows.append(_sheet_row(path, rel, "", None, registry, rules, message))
+            progress(f"  [{number}/{len(inputs)}] 无法读取 {message}")
+            continue
+        for sheet in sheets:
+            result = clean_sheet(sheet, rel, rules, registry)
+            results.append(result)
+            rows.append(_sheet_row(path, rel, sha, result, registry, rules))
+        if number % 50 == 0:
+            progress(f"  已读取 {number}/{len(inputs)} 个文件…")
+    tables, quarantine, warnings = finalize(results, rules)
+    files = files_table(rows, tables, quarantine, warnings)
+    if files.loc[files["status"].eq("ok")].empty:
+        raise InputError("没有任何文件能够读取,请检查上面的错误信息(no file could be read)")
+    outputs = dict(tables, quarantine=quarantine, warnings=warnings, files=files)
+    if score:
+        outputs.update(score_tables(tables, registry.frame))
+    for name, frame in outputs.items():
+        write_parquet_atomic(frame, processed / f"{name}.parquet")
+    manifest = {"fingerprint": stamp, "ingest_rules_version": rules.version, "ingest_rules_sha256": rules.sha256}
+    tmp = processed / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+    os.replace(tmp, processed / MANIFEST)
+    _print_summary(files, progress, time.perf_counter() - started)
+    return ProcessResult(tables=outputs, files=files)
+
+
+def score_tables(tables: dict[str, pd.DataFrame], registry: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Scores, ranks and the year-end assessment (the scoring stage), when it is installed."""
+    try:
+        from pipeline.scoring_entry import score_all_tables
+    except ImportError:
+        return {}
+    return score_all_tables(tables, registry)
+
+
+def _print_summary(files: pd.DataFrame, progress: Callable[[str], None], seconds: float) -> None:
+    per_file = files.groupby("source_file", sort=True).agg(
+        type=("source_type", lambda s: "/".join(sorted({v for v in s.dropna() if v}))),
+        status=("status", lambda s: "ok" if s.eq("ok").any() else s.iloc[0]),
+        rows=("rows_read", "sum"), clean=("clean", "sum"), quarantined=("quarantined", "sum"),
+        nondata=("nondata", "sum"), duplicates=("duplicates", "sum"), message=("message", lambda s: ";".join(v for v in s.dropna() if v)),
+    )
+    progress("文件处理汇总(per file: 读入 rows = 清洁 clean + 隔离 quarantined + 非数据 non-data + 重复 duplicates)")
+    for name, row in per_file.iterrows():
+        if row["status"] in ("error",):
+            progress(f"  ✗ {name}: {row['message']}")
+            continue
+        mark = "✓" if row["status"] == "ok" else "?"
+        progress(f"  {mark} {name} [{row['type'] or '未识别'}] 读入{row['rows']} 清洁{row['clean']} 隔离{row['quarantined']} "
+                 f"非数据{row['nondata']} 重复{row['duplicates']}" + (f"  注:{row['message']}" if row["message"] and row["status"] != "ok" else ""))
+    totals = files[["rows_read", "clean", "quarantined", "nondata", "duplicates"]].sum()
+    unread = int((files["status"] != "ok").sum())
+    progress(f"合计:读入{totals['rows_read']} 清洁{totals['clean']} 隔离{totals['quarantined']} 非数据{totals['nondata']} "
+             f"重复{totals['duplicates']};无法读取或未识别的文件/工作表 {unread} 个;用时 {seconds:.1f} 秒")

@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     process = commands.add_parser("process", help="原始数据 → 全部处理结果表 (raw → every processed table)")
     _folders(process)
     process.add_argument("--force", action="store_true", help="即使没有变化也重新处理 (reprocess even if nothing changed)")
+    templates = commands.add_parser("templates", help="各单位报送模板 (one submission template per unit)")
+    templates.add_argument("--period", help="月份 YYYY-MM (default: the month after the latest with data, else this month)")
+    _folders(templates)
     return parser
 
 
@@ -36,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.runner import process
 
             process(args.raw, args.processed, force=args.force)
+        elif args.command == "templates":
+            from pipeline.commands import make_templates
+
+            make_templates(args.period, args.raw, args.processed, args.reports)
         return 0
     except InputError as error:
         print(f"错误(error): {error}", file=sys.stderr)

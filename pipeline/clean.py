@@ -26,7 +26,7 @@ MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
 SCRUBBED = "[已脱敏]"
 ISSUE_COLUMNS = ["source_file", "source_sheet", "source_row", "table", "column", "raw_value", "reason"]
-NONDATA_KINDS = ("标题", "表头", "空行", "合计", "页脚", "重复表头")
+NONDATA_KINDS = ("标题", "表头", "空行", "预留行", "合计", "页脚", "重复表头")
 
 
 def scrub(text: pd.Series) -> pd.Series:
@@ -105,6 +105,9 @@ def clean_sheet(sheet: RawSheet, file_name: str, rules: IngestRules, registry: R
     meta = read_meta(head_texts.tolist(), file_name)
     nothing = SheetResult(layout.source, pd.DataFrame(), empty_issues(), empty_issues(), summary, meta)
     nonempty = total_rows and (sheet.grid.astype("str") != "").to_numpy().any()
+    if sheet.name.strip() in rules.skip_sheets or sheet.name.startswith("_"):
+        summary.update(status="skipped", message="说明类工作表,不含数据(instructions sheet, skipped)")
+        return nothing
     if layout.source is None:
         summary.update(status="unrecognised" if nonempty else "empty", rows_unread=total_rows if nonempty else 0,
                        message="无法识别为事故、执法检查、隐患或年度考评表:找不到表头(no recognisable header)" if nonempty else "空工作表(empty sheet)")
@@ -182,7 +185,10 @@ def _fill_merged(body: pd.DataFrame, sheet: RawSheet, body_start: int) -> pd.Dat
 
 
 def _classify(body: pd.DataFrame, layout: Layout, rules: IngestRules) -> pd.Series:
-    """Non-data kind of each body row ("" for data): 空行, 合计, 页脚, 重复表头."""
+    """Non-data kind of each body row ("" for data): 空行, 预留行, 合计, 页脚, 重复表头.
+
+    预留行: a template's padding row, where only the pre-filled unit name is present.
+    """
     if body.empty:
         return pd.Series([], dtype="str")
     cells = body.fillna("").astype("str")
@@ -190,6 +196,10 @@ def _classify(body: pd.DataFrame, layout: Layout, rules: IngestRules) -> pd.Seri
     filled = stripped.ne("")
     kinds = pd.Series("", index=body.index, dtype="str")
     kinds = kinds.mask(~filled.any(axis=1), "空行")
+    unit_columns = [c for c, name in layout.columns.items() if rules.sources[layout.source].columns[name].type == "unit"]
+    if unit_columns:
+        only_units = filled[unit_columns].any(axis=1) & ~filled.drop(columns=unit_columns).any(axis=1)
+        kinds = kinds.mask(kinds.eq("") & only_units, "预留行")
     first = stripped.where(filled).bfill(axis=1).iloc[:, 0].fillna("").str.normalize("NFKC").str.replace(" ", "", regex=False)
     lead = stripped.iloc[:, : min(3, stripped.shape[1])].apply(lambda c: c.str.normalize("NFKC").str.replace(" ", "", regex=False))
     total = first.str.startswith(tuple(rules.total_markers)) | lead.isin(list(rules.total_markers)).any(axis=1)

@@ -17,3 +17,5 @@ PROCESSED_DIR = DATA_DIR / "processed"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REGISTRY_NAME = "units.csv"
+# Deadlines (报送截止日) are local calendar days; file times are converted to this zone.
+OFFICE_TIMEZONE = "Asia/Shanghai"

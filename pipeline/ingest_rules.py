@@ -51,6 +51,7 @@ class IngestRules:
     total_markers: tuple[str, ...]
     footer_markers: tuple[str, ...]
     personal_headers: tuple[str, ...]
+    skip_sheets: frozenset[str]
     enums: dict[str, dict[str, list[str]]]
     sources: dict[str, SourceSpec]
     accident_levels: tuple[dict, ...]
@@ -121,6 +122,7 @@ def load_ingest_rules(path: Path) -> IngestRules:
         total_markers=tuple(data.get("nondata", {}).get("total", [])),
         footer_markers=tuple(data.get("nondata", {}).get("footer", [])),
         personal_headers=tuple(data.get("personal_data", {}).get("headers", [])),
+        skip_sheets=frozenset(data.get("nondata", {}).get("skip_sheets", [])),
         enums=enums,
         sources=sources,
         accident_levels=tuple(_need(checks, "accident_levels", "checks.")),

@@ -112,7 +112,11 @@ def _read_workbook(path: Path, kind: str) -> list[RawSheet]:
         raise InputError(f"{path.name}: 工作簿已损坏或格式不正确,无法读取(corrupt or unreadable workbook: {text[:120]})") from None
     sheets = []
     try:
-        for name in workbook.sheet_names:
+        for info in workbook.sheets_metadata:
+            # Hidden sheets hold drop-down lists and helper tables, never a unit's data.
+            if str(info.visible).rsplit(".", 1)[-1] != "Visible" or str(info.typ).rsplit(".", 1)[-1] != "WorkSheet":
+                continue
+            name = info.name
             sheet = workbook.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
             width = max((len(row) for row in rows), default=0)

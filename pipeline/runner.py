@@ -81,6 +81,12 @@ def write_parquet_atomic(frame: pd.DataFrame, target: Path) -> None:
         raise
 
 
+def local_time(epoch_seconds: float) -> pd.Timestamp:
+    """A file time as the office's wall clock reads it (deadlines are local calendar days)."""
+    stamp = pd.Timestamp(epoch_seconds, unit="s", tz="UTC").tz_convert(config.OFFICE_TIMEZONE)
+    return stamp.tz_localize(None).floor("s")
+
+
 def _reporting_unit(meta_unit: str | None, file_name: str, registry: Registry) -> str | None:
     """The submitting unit: the 填报单位 line when it names a registry unit, else a name in the file name."""
     if meta_unit and (unit_id := registry.resolve(meta_unit)):
@@ -96,7 +102,7 @@ def _sheet_row(path: Path, rel: str, sha: str, result: SheetResult | None, regis
     stat = path.stat() if path.exists() else None
     row = {column: None for column in FILES_COLUMNS}
     row.update(source_file=rel, sha256=sha, size_bytes=stat.st_size if stat else None,
-               file_mtime=pd.Timestamp(stat.st_mtime, unit="s").floor("s") if stat else None)
+               file_mtime=local_time(stat.st_mtime) if stat else None)
     if result is None:
         row.update(source_sheet="", status="error", message=error, rows_read=0, clean=0, quarantined=0,
                    nondata=0, duplicates=0, rows_unread=0, nondata_detail="")
@@ -210,12 +216,12 @@ def _print_summary(files: pd.DataFrame, progress: Callable[[str], None], seconds
     progress("文件处理汇总(per file: 读入 rows = 清洁 clean + 隔离 quarantined + 非数据 non-data + 重复 duplicates)")
     for name, row in per_file.iterrows():
         if row["status"] in ("error",):
-            progress(f"  ✗ {name}: {row['message']}")
+            progress(f"  ✗ {row['message']}")
             continue
         mark = "✓" if row["status"] == "ok" else "?"
         progress(f"  {mark} {name} [{row['type'] or '未识别'}] 读入{row['rows']} 清洁{row['clean']} 隔离{row['quarantined']} "
                  f"非数据{row['nondata']} 重复{row['duplicates']}" + (f"  注:{row['message']}" if row["message"] and row["status"] != "ok" else ""))
     totals = files[["rows_read", "clean", "quarantined", "nondata", "duplicates"]].sum()
-    unread = int((files["status"] != "ok").sum())
+    unread = int(files["status"].isin(["error", "unrecognised"]).sum())
     progress(f"合计:读入{totals['rows_read']} 清洁{totals['clean']} 隔离{totals['quarantined']} 非数据{totals['nondata']} "
              f"重复{totals['duplicates']};无法读取或未识别的文件/工作表 {unread} 个;用时 {seconds:.1f} 秒")

@@ -1,0 +1,47 @@
+"""The command line's verbs beyond `process`: thin I/O wrappers around the library."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import config
+from pipeline.errors import InputError
+from pipeline.registry import load_registry
+from pipeline.submissions import SubmissionRules
+
+
+def submission_rules(rules_dir: Path = config.RULES_DIR) -> SubmissionRules:
+    """The `[submissions]` section of the newest scoring rulebook (defaults when it has none)."""
+    books = sorted(rules_dir.glob("rulebook-*.toml"))
+    section = tomllib.loads(books[-1].read_text("utf-8")).get("submissions") if books else None
+    return SubmissionRules.from_mapping(section)
+
+
+def latest_period(processed: Path) -> str | None:
+    """The latest month with scored data, from monthly_scores (None before anything was processed)."""
+    path = processed / "monthly_scores.parquet"
+    if not path.exists():
+        return None
+    periods = pd.read_parquet(path, columns=["period"])["period"]
+    return str(periods.max()) if len(periods) else None
+
+
+def make_templates(period: str | None, raw: Path, processed: Path, reports: Path) -> list[Path]:
+    from pipeline.templates import write_templates
+
+    if period is None:
+        latest = latest_period(processed)
+        period = (pd.Period(latest, "M") + 1).strftime("%Y-%m") if latest else pd.Timestamp.now().strftime("%Y-%m")
+    try:
+        pd.Period(period, "M")
+    except ValueError:
+        raise InputError(f"月份“{period}”格式不对,应为 YYYY-MM(period must be YYYY-MM)") from None
+    rules = submission_rules()
+    ingest = tomllib.loads(config.INGEST_RULES.read_text("utf-8"))
+    paths = write_templates(period, load_registry(raw / config.REGISTRY_NAME), ingest, reports / "templates",
+                            sources_by_group=rules.expected_sources, deadline_day=rules.deadline_day)
+    print(f"已生成 {len(paths)} 个报送模板 → {reports / 'templates' / period}(templates written)")
+    return paths

@@ -192,7 +192,7 @@ def _classify(body: pd.DataFrame, layout: Layout, rules: IngestRules) -> pd.Seri
     if body.empty:
         return pd.Series([], dtype="str")
     cells = body.fillna("").astype("str")
-    stripped = cells.apply(lambda col: col.str.strip())
+    stripped = cells.apply(lambda col: parse.per_unique(col, lambda u: u.str.strip()))
     filled = stripped.ne("")
     kinds = pd.Series("", index=body.index, dtype="str")
     kinds = kinds.mask(~filled.any(axis=1), "空行")
@@ -200,17 +200,26 @@ def _classify(body: pd.DataFrame, layout: Layout, rules: IngestRules) -> pd.Seri
     if unit_columns:
         only_units = filled[unit_columns].any(axis=1) & ~filled.drop(columns=unit_columns).any(axis=1)
         kinds = kinds.mask(kinds.eq("") & only_units, "预留行")
-    first = stripped.where(filled).bfill(axis=1).iloc[:, 0].fillna("").str.normalize("NFKC").str.replace(" ", "", regex=False)
-    lead = stripped.iloc[:, : min(3, stripped.shape[1])].apply(lambda c: c.str.normalize("NFKC").str.replace(" ", "", regex=False))
+    squeeze = lambda u: u.str.normalize("NFKC").str.replace(" ", "", regex=False)  # noqa: E731
+    first = parse.per_unique(_first_filled(stripped, filled), squeeze)
+    lead = stripped.iloc[:, : min(3, stripped.shape[1])].apply(lambda c: parse.per_unique(c, squeeze))
     total = first.str.startswith(tuple(rules.total_markers)) | lead.isin(list(rules.total_markers)).any(axis=1)
     footer = first.str.startswith(tuple(parse.normalise_label(m) for m in rules.footer_markers)) | first.str.startswith(tuple(rules.footer_markers))
     labels = {c: parse.normalise_label(label) for c, label in layout.labels.items()}
-    same = sum(stripped[c].map(parse.normalise_label).eq(label).astype(int) for c, label in labels.items()) if labels else 0
+    same = sum(parse.per_unique(stripped[c], parse.normalise_labels).eq(label).astype(int) for c, label in labels.items()) if labels else 0
     repeat = pd.Series(same, index=body.index) >= max(2, len(labels) // 2)
     kinds = kinds.mask(kinds.eq("") & repeat, "重复表头")
     kinds = kinds.mask(kinds.eq("") & total, "合计")
     kinds = kinds.mask(kinds.eq("") & footer, "页脚")
     return kinds
+
+
+def _first_filled(cells: pd.DataFrame, filled: pd.DataFrame) -> pd.Series:
+    """Each row's first non-empty cell, column by column from the right (vectorised per column)."""
+    first = pd.Series("", index=cells.index, dtype="str")
+    for column in reversed(cells.columns):
+        first = first.mask(filled[column], cells[column])
+    return first
 
 
 def _parse_columns(rows, layout: Layout, source: SourceSpec, rules: IngestRules, registry: Registry, meta: SheetMeta):
@@ -220,9 +229,12 @@ def _parse_columns(rows, layout: Layout, source: SourceSpec, rules: IngestRules,
     n = len(rows)
     for name, spec in source.columns.items():
         raw_text = rows[present[name]].fillna("").astype("str") if name in present else pd.Series([""] * n, index=rows.index, dtype="str")
-        text = parse.normalise_text(raw_text)
-        result = _parse_one(spec.type, text, rules, registry, spec.header)
-        values, problem = result.values, result.errors
+        def parse_distinct(distinct: pd.Series) -> pd.DataFrame:
+            result = _parse_one(spec.type, parse.normalise_text(distinct), rules, registry, spec.header)
+            return pd.DataFrame({"values": result.values, "errors": result.errors})
+
+        result = parse.per_unique(raw_text, lambda u: parse_distinct(u)) if n else parse_distinct(raw_text)
+        values, problem = result["values"], result["errors"]
         if spec.type == "year" and meta.title_year:
             values = values.fillna(meta.title_year)
         if spec.required:
@@ -256,6 +268,9 @@ def _parse_one(kind: str, text: pd.Series, rules: IngestRules, registry: Registr
         return parse.parse_enum(text, nulls, rules.enums[kind[5:]], header)
     if kind == "credit_code":
         values = parse.parse_text(text, nulls).values.str.upper().str.replace(" ", "", regex=False)
+        # A code failing GB 32100 may be an owner's ID-card number (个体户): never let that through.
+        invalid = ~parse.credit_code_valid(values).fillna(True).astype(bool)
+        values = values.mask(invalid, scrub(values))
         return parse.Parsed(values, pd.Series(pd.NA, index=text.index, dtype="str"))
     if kind == "industry":
         return _parse_industry(text, nulls, registry)
@@ -272,7 +287,8 @@ def _parse_unit(text: pd.Series, nulls, registry: Registry) -> parse.Parsed:
     reasons = {}
     for name in values[unknown].unique():
         hint = "、".join(registry.suggest(name))
-        reasons[name] = f"单位“{name}”不在单位名册中,是否为:{hint}?(unknown unit; closest registry names)"
+        shown = scrub(pd.Series([name], dtype="str")).iloc[0]  # the reason is stored unscrubbed
+        reasons[name] = f"单位“{shown}”不在单位名册中,是否为:{hint}?(unknown unit; closest registry names)"
     errors = pd.Series(pd.NA, index=text.index, dtype="str").mask(unknown, values.map(reasons))
     return parse.Parsed(ids.astype("str"), errors)
 
@@ -282,7 +298,8 @@ def _parse_industry(text: pd.Series, nulls, registry: Registry) -> parse.Parsed:
 
     A cell maps to the longest registry industry it contains (or that starts with it, for
     abbreviations of two or more characters). An industry no department lists keeps its own text:
-    the accident is charged to its territory only, and a warning says so (SPEC "Units").
+    the accident is charged to its territory only, and a warning says so (SPEC "Units"). Like
+    all free text, it is scrubbed of ID-card and phone numbers.
     """
     values = parse.parse_text(text, nulls).values
     known = sorted(registry.industries, key=len, reverse=True)
@@ -295,7 +312,7 @@ def _parse_industry(text: pd.Series, nulls, registry: Registry) -> parse.Parsed:
         return value
 
     mapping = {v: match(v) for v in values.dropna().unique()}
-    return parse.Parsed(values.map(mapping).astype("str"), pd.Series(pd.NA, index=text.index, dtype="str"))
+    return parse.Parsed(scrub(values.map(mapping).astype("str")), pd.Series(pd.NA, index=text.index, dtype="str"))
 
 
 def accident_level(deaths: pd.Series, serious: pd.Series, loss: pd.Series, thresholds: tuple[dict, ...]) -> pd.Series:
@@ -358,7 +375,7 @@ def _row_warnings(source, data, raw, numbers, file_name, sheet, layout, spec, re
         bad_code = ~parse.credit_code_valid(data["credit_code"]).fillna(True).astype(bool)
         warn("credit_code", bad_code, "统一社会信用代码校验位不正确(credit code fails GB 32100 checksum)")
     for column, cspec in spec.columns.items():
-        if cspec.type == "text":
+        if cspec.type in ("text", "industry", "credit_code"):  # the columns `scrub` may have changed
             scrubbed = data[column].fillna("").str.contains(SCRUBBED, regex=False) & ~raw[column].str.contains(SCRUBBED, regex=False)
             if scrubbed.any():
                 found.append(_frame(numbers[scrubbed], file_name, sheet, source, _column_label(layout, spec, column),

@@ -53,6 +53,25 @@ def normalise_label(text: str) -> str:
     return folded.rstrip("*")
 
 
+def per_unique(text: pd.Series, function) -> pd.Series:
+    """Apply a Series -> Series function to the distinct values only, then spread the result back.
+
+    Submitted columns repeat a few values (units, dates, 是/否, enumerations) millions of times;
+    working on the distinct values makes cleaning cost grow with the variety, not the row count.
+    """
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    result = function(pd.Series(uniques, dtype=text.dtype))
+    spread = result.take(codes)
+    spread.index = text.index
+    return spread
+
+
+def normalise_labels(text: pd.Series) -> pd.Series:
+    """`normalise_label` for a whole column, vectorised."""
+    folded = text.astype("str").fillna("").str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.casefold()
+    return folded.str.rstrip("*")
+
+
 def is_missing(text: pd.Series, null_tokens: frozenset[str]) -> pd.Series:
     return text.eq("") | text.str.casefold().isin(null_tokens)
 

@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"错误(error): {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # an output folder that cannot be written, a disk that is full
+        where = f" {error.filename}" if error.filename else ""
+        print(f"错误(error): 无法读写文件{where}({error.strerror or error})", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("已中断(interrupted)", file=sys.stderr)
         return 130

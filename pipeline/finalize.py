@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline.clean import ISSUE_COLUMNS, SheetResult, empty_issues, scrub
+from pipeline.clean import ISSUE_COLUMNS, SCRUBBED, SheetResult, empty_issues, scrub
 from pipeline.ingest_rules import IngestRules
 from pipeline.schemas import CLEAN_MODELS, columns_of
 
@@ -76,11 +76,12 @@ def check_period(table: str, frame: pd.DataFrame, rules: IngestRules, period) ->
 def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep each record once; the latest submission wins ("以最新报送为准").
 
-    The same record: equal ids (anywhere), or an equal natural key in two different files (two
-    units reporting one accident; a hazard carried into next month's file), or an identical row
-    within one file. Within one file, equal natural keys are kept: one inspection can find two
-    hazards at one enterprise on one day. Order of submissions: the month a file states, then file
-    name, sheet and row. Keys are compared through 64-bit row hashes (vectorised).
+    The same record: equal ids (anywhere), or an equal natural key in two different sheets (two
+    units reporting one accident; a hazard carried into next month's file; a workbook's 汇总 sheet
+    repeating its monthly sheets), or an identical row within one sheet. Within one sheet, equal
+    natural keys are kept: one inspection can find two hazards at one enterprise on one day. Order
+    of submissions: the month a file states, then file name, sheet and row. Keys are compared
+    through 64-bit row hashes (vectorised).
     """
     spec = rules.sources[table]
     if frame.empty:
@@ -90,21 +91,20 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
     reasons = pd.Series(pd.NA, index=order.index, dtype="str")
     where = order["source_file"] + " " + order["source_sheet"] + " 第" + order["source_row"].astype("str") + "行"
 
-    def mark(columns: list[str], usable: pd.Series, reason: str, across_files: bool) -> None:
+    def mark(columns: list[str], usable: pd.Series, reason: str, across_sheets: bool) -> None:
         rows = order.index[(usable & keep).to_numpy()]
         if len(rows) < 2:
             return
         keys = pd.util.hash_pandas_object(order.loc[rows, columns], index=False)
-        group = "source_file" if across_files else None
-        if across_files:  # the rows of the key's last file win; earlier files' rows are duplicates
-            files = order.loc[rows, "source_file"]
-            losing = (files != files.groupby(keys.to_numpy()).transform("last")).to_numpy()
+        if across_sheets:  # the rows of the key's last sheet win; earlier sheets' rows are duplicates
+            sheets = order.loc[rows, "source_file"] + "\x1f" + order.loc[rows, "source_sheet"]
+            losing = (sheets != sheets.groupby(keys.to_numpy()).transform("last")).to_numpy()
         else:
             losing = keys.duplicated(keep="last").to_numpy()
         if not losing.any():
             return
         winners = pd.Series(rows[~losing], index=keys[~losing].to_numpy())
-        winners = winners[~winners.index.duplicated(keep="last" if group is None else "first")]
+        winners = winners[~winners.index.duplicated(keep="first" if across_sheets else "last")]
         losers = rows[losing]
         keep.loc[losers] = False
         reasons.loc[losers] = reason + ",保留 " + where.loc[winners.loc[keys[losing].to_numpy()].to_numpy()].to_numpy()
@@ -112,13 +112,15 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
     if spec.id_column and spec.id_column in order:
         ids = order[spec.id_column].str.upper().str.replace(" ", "", regex=False)
         order = order.assign(_id=ids)
-        mark(["_id"], ids.notna(), f"重复提交:{spec.columns[spec.id_column].header}相同(duplicate id)", across_files=False)
+        # An id scrubbed as personal data ("[已脱敏]") no longer identifies anything.
+        usable = ids.notna() & ~ids.str.contains(SCRUBBED, regex=False).fillna(False).astype(bool)
+        mark(["_id"], usable, f"重复提交:{spec.columns[spec.id_column].header}相同(duplicate id)", across_sheets=False)
     natural = [c for c in spec.natural_key if c in order]
     if natural:
         label = "、".join(spec.columns[c].header for c in natural)
-        mark(natural, order[natural].notna().all(axis=1), f"重复提交:{label}相同(same record in another file)", across_files=True)
+        mark(natural, order[natural].notna().all(axis=1), f"重复提交:{label}相同(same record in another file or sheet)", across_sheets=True)
     content = ["source_file", "source_sheet", *[c for c in spec.columns if c in order]]
-    mark(content, pd.Series(True, index=order.index), "重复行:与同一表中另一行完全相同(identical row)", across_files=False)
+    mark(content, pd.Series(True, index=order.index), "重复行:与同一表中另一行完全相同(identical row)", across_sheets=False)
 
     dropped = order[~keep]
     issues = pd.DataFrame({
@@ -155,11 +157,12 @@ def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
 
 
 def mark_overdue(hazards: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
-    """`overdue`: rectified after its deadline, or still open after the deadline at `as_of`
-    (the last day of the latest month with data)."""
+    """`overdue`: rectified after its deadline, or still open at the end of `as_of` (the last day
+    of the latest month with data) with a deadline on or before that day (SPEC "Exact meanings":
+    deadline <= the last day and not rectified by it)."""
     hazards = hazards.copy()
     late = hazards["rectified_at"].notna() & (hazards["rectified_at"] > hazards["deadline"])
-    still_open = hazards["rectified_at"].isna() & (hazards["deadline"] < as_of if as_of is not None else False)
+    still_open = hazards["rectified_at"].isna() & (hazards["deadline"] <= as_of if as_of is not None else False)
     hazards["overdue"] = (late | still_open).astype("boolean")
     return hazards
 

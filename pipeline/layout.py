@@ -9,6 +9,7 @@ columns of one source; that source is the sheet's type. A file or sheet name onl
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -18,8 +19,8 @@ from pipeline.parse import normalise_label
 from pipeline.read import RawSheet
 
 SCAN_ROWS = 30
-UNIT_LINE = re.compile(r"(?:填报|报送)单位\s*[::]\s*(?P<unit>[^\s::]+?)(?=\s|填报|报送|日期|$)")
-DATE_LINE = re.compile(r"(?:填报|报送)日期\s*[::]\s*(?P<date>[0-9０-９][0-9０-９年月日\-/.:: ]*[0-9０-９日])")
+UNIT_LINE = re.compile(r"(?:填报|报送)单位\s*(?:\([^)]*\)\s*)?:\s*(?P<unit>[^\s:]+?)(?=\s|填报|报送|日期|$)")  # `填报单位(盖章):…`
+DATE_LINE = re.compile(r"(?:填报|报送)日期\s*:\s*(?P<date>\d[\d年月日\-/.: ]*[\d日])")
 TITLE_MONTH = re.compile(r"(?P<year>(?:19|20)\d{2})\s*[年\-_.]\s*(?P<month>\d{1,2})\s*月?(?!\d)")
 TITLE_YEAR = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年")
 
@@ -42,7 +43,7 @@ class Layout:
 
 def sheet_rows(sheet: RawSheet, limit: int) -> list[list[str]]:
     """The first `limit` rows of a sheet (preamble included) as lists of text."""
-    rows = [list(map(str, r)) for r in sheet.preamble]
+    rows = [list(map(str, r)) for r in sheet.preamble][:limit]
     take = max(0, limit - len(rows))
     rows += sheet.grid.head(take).fillna("").astype(str).values.tolist()
     return rows
@@ -137,15 +138,21 @@ class SheetMeta:
 
 
 def read_meta(texts: list[str], file_name: str) -> SheetMeta:
-    """Scan title/sub-title/footer lines (and the file name) for 填报单位, 填报日期 and the month."""
+    """Scan title/sub-title/footer lines (and the file name) for 填报单位, 填报日期 and the month.
+
+    Lines are NFKC-normalised first, so the patterns only need ASCII colons, brackets and digits.
+    """
     meta = SheetMeta()
     for text in texts:
-        normal = text.replace("\u3000", " ")
+        # NFKC first: units type full-width colons and digits (`填报单位：…`, `２０２０年`).
+        normal = unicodedata.normalize("NFKC", text)
         if meta.reporting_unit is None and (m := UNIT_LINE.search(normal)):
             meta.reporting_unit = m.group("unit")
         if meta.report_date is None and (m := DATE_LINE.search(normal)):
             meta.report_date = m.group("date").strip()
-        if meta.title_period is None and "填报日期" not in normal and (m := TITLE_MONTH.search(normal)):
+        if DATE_LINE.search(normal):  # the month a sheet is about is never its reporting date
+            continue
+        if meta.title_period is None and (m := TITLE_MONTH.search(normal)):
             if 1 <= int(m.group("month")) <= 12:
                 meta.title_period = f"{m.group('year')}-{int(m.group('month')):02d}"
         if meta.title_year is None and (m := TITLE_YEAR.search(normal)):

@@ -24,8 +24,12 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 PARQUET_MAGIC = b"PAR1"
 HTML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype|html|table|head|body|meta)", re.I | re.S)
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 META_CHARSET = re.compile(rb"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+DELIMITERS = ",\t;|"
+# calamine picks its reader from a path's suffix; these suffixes agree with the sniffed bytes.
+WORKBOOK_SUFFIXES = {"xlsx": {".xlsx", ".xlsm", ".xlsb", ".ods"}, "ole": {".xls"}}
 SUPPORTED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".htm", ".html", ".parquet"}
 
 
@@ -104,7 +108,11 @@ def _cell_text(value: object) -> str:
 
 def _read_workbook(path: Path, kind: str) -> list[RawSheet]:
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        if path.suffix.lower() in WORKBOOK_SUFFIXES[kind]:
+            workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        else:  # renamed (an .xlsx saved as ".xls", or the reverse): calamine would trust the name
+            with path.open("rb") as handle:
+                workbook = python_calamine.CalamineWorkbook.from_filelike(handle)
     except Exception as error:  # calamine raises several private error types
         text = str(error)
         if kind == "ole" and ("encrypt" in text.lower() or "password" in text.lower() or "EncryptedPackage" in text or "stream" in text.lower()):
@@ -179,11 +187,7 @@ def _read_csv(path: Path) -> list[RawSheet]:
     encoding = _sample_encoding(path)
     with path.open("r", encoding=encoding, newline="") as handle:
         head = [line for _, line in zip(range(64), handle)]
-    try:
-        dialect = csv.Sniffer().sniff("".join(head[:20]), delimiters=",\t;|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _delimiter(head[:20])
     width = max((len(row) for row in csv.reader(head, delimiter=delimiter)), default=1)
     try:
         grid = pd.read_csv(
@@ -203,6 +207,20 @@ def _read_csv(path: Path) -> list[RawSheet]:
     return [RawSheet(name=path.stem, grid=grid.fillna(""))]
 
 
+def _delimiter(lines: list[str]) -> str:
+    """The field separator: the csv sniffer's answer, else the candidate used most often.
+
+    The sniffer gives up on a title line without separators above the table, which is how
+    hand-made CSVs and the tab-separated ".xls" text that web systems export often start.
+    """
+    try:
+        return csv.Sniffer().sniff("".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: sum(line.count(d) for line in lines) for d in DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
 def _read_csv_fallback(path: Path, encoding: str, delimiter: str) -> pd.DataFrame:
     with path.open("r", encoding=encoding, newline="") as handle:
         rows = list(csv.reader(handle, delimiter=delimiter))
@@ -219,7 +237,9 @@ def _read_html(path: Path) -> list[RawSheet]:
         encoding = detect_encoding(data, declared.group(1).decode("ascii") if declared else None)
     except UnicodeDecodeError:
         raise InputError(f"{path.name}: 网页格式表格的编码无法识别(HTML table with unknown encoding)") from None
-    text = data.decode(encoding, errors="strict")
+    # lxml refuses text that still declares an encoding (`<?xml … encoding="gb2312"?>`, as Excel's
+    # "save as web page" writes); it has been decoded already.
+    text = XML_DECLARATION.sub("", data.decode(encoding, errors="strict"), count=1)
     try:
         document = lxml_html.fromstring(text)
     except Exception as error:

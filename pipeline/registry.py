@@ -42,6 +42,10 @@ def load_registry(path: Path) -> pd.DataFrame:
             break
         except UnicodeDecodeError:
             continue
+        except pd.errors.EmptyDataError:
+            raise InputError(f"单位名册 {path.name} 是空文件(registry is empty)") from None
+        except pd.errors.ParserError as error:
+            raise InputError(f"单位名册 {path.name} 不是有效的 CSV(registry is not valid CSV: {str(error)[:80]})") from None
     else:
         raise InputError(f"单位名册 {path.name} 编码无法识别(registry encoding not recognised)")
     frame.columns = [c.strip() for c in frame.columns]

@@ -149,11 +149,21 @@ def process(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULES, 
     processed.mkdir(parents=True, exist_ok=True)
     with FileLock(str(processed / ".lock")):
         stamp = fingerprint(raw, inputs, [rules_path, *sorted(config.RULES_DIR.glob("*.toml"))])
-        manifest = processed / MANIFEST
-        if not force and manifest.exists() and json.loads(manifest.read_text("utf-8")).get("fingerprint") == stamp:
+        if not force and _up_to_date(processed, stamp, score):
             progress("数据、规则和代码均未变化,跳过处理(nothing changed; processing skipped)")
             return ProcessResult(skipped=True)
         return _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score)
+
+
+def _up_to_date(processed: Path, stamp: str, score: bool) -> bool:
+    """The last run had these inputs, rules and code, scored as now asked, and its tables are all there."""
+    try:
+        manifest = json.loads((processed / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    tables = manifest.get("tables") or []
+    return (manifest.get("fingerprint") == stamp and manifest.get("scored", True) == score and bool(tables)
+            and all((processed / f"{name}.parquet").exists() for name in tables))
 
 
 def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score) -> ProcessResult:
@@ -167,12 +177,10 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
             sheets = read_file(path)
         except InputError as error:
             rows.append(_sheet_row(path, rel, "", None, registry, rules, str(error)))
-            progress(f"  [{number}/{len(inputs)}] 无法读取 {error}")
             continue
         except OSError as error:
             message = f"{rel}: 文件在读取时不可用(file vanished or unreadable: {error.strerror})"
             rows.append(_sheet_row(path, rel, "", None, registry, rules, message))
-            progress(f"  [{number}/{len(inputs)}] 无法读取 {message}")
             continue
         for sheet in sheets:
             result = clean_sheet(sheet, rel, rules, registry)
@@ -183,13 +191,15 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
     tables, quarantine, warnings = finalize(results, rules)
     files = files_table(rows, tables, quarantine, warnings)
     if files.loc[files["status"].eq("ok")].empty:
-        raise InputError("没有任何文件能够读取,请检查上面的错误信息(no file could be read)")
+        reasons = ";".join(_file_problems(name, group) for name, group in files.groupby("source_file", sort=True))
+        raise InputError(f"没有任何文件能够读取(no file could be read):{reasons}")
     outputs = dict(tables, quarantine=quarantine, warnings=warnings, files=files)
     if score:
         outputs.update(score_tables(tables, registry.frame))
     for name, frame in outputs.items():
         write_parquet_atomic(frame, processed / f"{name}.parquet")
-    manifest = {"fingerprint": stamp, "ingest_rules_version": rules.version, "ingest_rules_sha256": rules.sha256}
+    manifest = {"fingerprint": stamp, "scored": score, "tables": sorted(outputs),
+                "ingest_rules_version": rules.version, "ingest_rules_sha256": rules.sha256}
     tmp = processed / f".{MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
     os.replace(tmp, processed / MANIFEST)
@@ -206,21 +216,33 @@ def score_tables(tables: dict[str, pd.DataFrame], registry: pd.DataFrame) -> dic
     return score_all_tables(tables, registry)
 
 
+def _file_problems(name: str, sheets: pd.DataFrame) -> str:
+    """Why a file's sheets could not be used, naming the file (and the sheet, in a workbook of several)."""
+    problems = []
+    bad = sheets[sheets["status"].isin(["error", "unrecognised"])]
+    for sheet, message in bad[["source_sheet", "message"]].itertuples(index=False):
+        message = message.removeprefix(f"{name}: ").removeprefix(f"{Path(name).name}: ") or "无法读取(unreadable)"
+        problems.append(f"工作表“{sheet}”:{message}" if sheet and len(sheets) > 1 else message)
+    if not problems:  # nothing wrong, nothing usable: empty or instruction sheets only
+        problems = [m for m in sheets["message"] if m] or ["没有数据(no data)"]
+    return f"{name}: {';'.join(problems)}"
+
+
 def _print_summary(files: pd.DataFrame, progress: Callable[[str], None], seconds: float) -> None:
-    per_file = files.groupby("source_file", sort=True).agg(
-        type=("source_type", lambda s: "/".join(sorted({v for v in s.dropna() if v}))),
-        status=("status", lambda s: "ok" if s.eq("ok").any() else s.iloc[0]),
-        rows=("rows_read", "sum"), clean=("clean", "sum"), quarantined=("quarantined", "sum"),
-        nondata=("nondata", "sum"), duplicates=("duplicates", "sum"), message=("message", lambda s: ";".join(v for v in s.dropna() if v)),
-    )
+    """One line per file; a file or sheet that could not be used is named there with the reason."""
     progress("文件处理汇总(per file: 读入 rows = 清洁 clean + 隔离 quarantined + 非数据 non-data + 重复 duplicates)")
-    for name, row in per_file.iterrows():
-        if row["status"] in ("error",):
-            progress(f"  ✗ {row['message']}")
+    for name, sheets in files.groupby("source_file", sort=True):
+        ok = sheets[sheets["status"].eq("ok")]
+        if ok.empty:
+            mark = "✗" if sheets["status"].eq("error").any() else "?"
+            progress(f"  {mark} {_file_problems(name, sheets)}")
             continue
-        mark = "✓" if row["status"] == "ok" else "?"
-        progress(f"  {mark} {name} [{row['type'] or '未识别'}] 读入{row['rows']} 清洁{row['clean']} 隔离{row['quarantined']} "
-                 f"非数据{row['nondata']} 重复{row['duplicates']}" + (f"  注:{row['message']}" if row["message"] and row["status"] != "ok" else ""))
+        counts = ok[["rows_read", "clean", "quarantined", "nondata", "duplicates"]].sum()
+        line = (f"  ✓ {name} [{'/'.join(sorted(set(ok['source_type'].dropna())))}] 读入{counts['rows_read']} 清洁{counts['clean']} "
+                f"隔离{counts['quarantined']} 非数据{counts['nondata']} 重复{counts['duplicates']}")
+        if sheets["status"].isin(["error", "unrecognised"]).any():
+            line += "  注:" + _file_problems(name, sheets).removeprefix(f"{name}: ")
+        progress(line)
     totals = files[["rows_read", "clean", "quarantined", "nondata", "duplicates"]].sum()
     unread = int(files["status"].isin(["error", "unrecognised"]).sum())
     progress(f"合计:读入{totals['rows_read']} 清洁{totals['clean']} 隔离{totals['quarantined']} 非数据{totals['nondata']} "

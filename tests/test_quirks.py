@@ -1,0 +1,369 @@
+"""Every quirk of SPEC "Raw data", each in a small file, read through the whole `process` at once.
+
+One raw folder holds all the files (one run keeps the suite fast); each file has its own record
+ids, units and enterprises so the files cannot interfere, except where a test is about that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from pipeline.layout import read_meta
+from pipeline.read import read_file
+
+from helpers_raw import (ACCIDENT_HEADER, ENFORCEMENT_HEADER, HAZARD_HEADER, accident, assert_conserved, credit_code, hazard,
+                         inspection, record, run_process, submission, write_sheet, write_workbook)
+
+CODE = credit_code("91350100M000100Y4")
+MARCH = "2020年3月"
+
+# --- file 1: merged title, 填报 line with full-width colons, messy header, every date/bool/number form ---
+
+QUIRKY_HEADER = ["检查编号", "执法单位", "检查日期", "被检查单位", "统一社会信用代码", "检查方式", "发现 隐患数",
+                 "是否立案", "是否处罚", "罚款金额（万元）", "执法公示", "全过程记录", "法制审核"]
+QUIRKY_ROWS = [
+    ["Q-01", "东湖办事处", "2020-03-05", "企业Q01", CODE, "双随机抽查", "3项", "是", "是", "12.5万元", "√", "Y", "1"],
+    ["Q-02", "东湖办", "2020/3/6", "企业Q02", "", "日常检查", "３项", "否", "否", "", "×", "N", "0"],
+    ["Q-03", "东湖办事处", "2020.3.7", "企业Q03", "", "专项检查", 2, "有", "有", "5000元", "无", "y", "n"],
+    None,  # blank row
+    ["Q-04", "东湖办事处", "2020年3月8日", "企业Q04", "", "举报核查", "0", "1", "1", "0.5万", "1", "1", "是"],
+    ["Q-05", "东湖办事处", 43898, "企业Q05", "", "双随机", "1个", "0", "0", "", "0", "0", ""],
+    ["Q-06", "东湖办事处", dt.datetime(2020, 3, 9), "企业Q06", "", "", "", "", "", "", "", "", ""],
+    ["Q-07", "东湖办事处", "２０２０年３月１０日", "企业Q07", "", "", "", "", "", "", "", "", ""],
+    ["Q-08", "东湖办事处", dt.datetime(2020, 3, 11, 14, 30), "企业Q08", "", "", "", "", "", "", "", "", ""],
+    ["Q-09", "东湖办事处", "2020-03-12 09:15", "企业Q09", "", "", "", "", "", "", "", "", ""],
+    ["小计", "", "", "", "", "", "6", "", "", "12.55", "", "", ""],
+    ["", "合 计", "", "", "", "", "6", "", "", "12.55", "", "", ""],
+    None,
+    ["填报人：张三", "", "审核人：李四", "", "联系电话：13812345678"],
+    ["注：本表每月5日前报送"],
+]
+QUIRKY_EXPECTED = {  # record_id: (inspected_at, hazards_found, case_filed, penalized, fine_wan, publicized, recorded, legal_review, mode)
+    "Q-01": ("2020-03-05", 3, True, True, 12.5, True, True, True, "双随机"),
+    "Q-02": ("2020-03-06", 3, False, False, None, False, False, False, "计划"),
+    "Q-03": ("2020-03-07", 2, True, True, 0.5, False, True, False, "专项"),
+    "Q-04": ("2020-03-08", 0, True, True, 0.5, True, True, True, "举报核查"),
+    "Q-05": ("2020-03-08", 1, False, False, None, False, False, None, "双随机"),
+    "Q-06": ("2020-03-09", None, None, None, None, None, None, None, None),
+    "Q-07": ("2020-03-10", None, None, None, None, None, None, None, None),
+    "Q-08": ("2020-03-11", None, None, None, None, None, None, None, None),
+    "Q-09": ("2020-03-12", None, None, None, None, None, None, None, None),
+}
+
+# --- file 2: a two-row header with merged group cells, as xlsx, HTML .xls and CSV ---------------------------
+
+TWO_ROW_UPPER = ["检查编号", "执法单位", "检查日期", "被检查单位", "处罚情况", "", "", "公示与记录", ""]
+TWO_ROW_LOWER = ["", "", "", "", "是否立案", "是否处罚", "罚款金额(万元)", "执法公示", "全过程记录"]
+TWO_ROW_MERGES = [(0, 0, 0, 8), (1, 0, 2, 0), (1, 1, 2, 1), (1, 2, 2, 2), (1, 3, 2, 3), (1, 4, 1, 6), (1, 7, 1, 8)]
+
+
+def two_row_rows(tag: str) -> list[list]:
+    return [
+        [f"{tag}-1", "城北办事处", "2020-03-16", f"企业{tag}1", "是", "是", "2.5", "是", "否"],
+        [f"{tag}-2", "城北办", "2020年3月17日", f"企业{tag}2", "否", "否", "", "否", "是"],
+    ]
+
+
+# --- file 3: hazards as HTML tables and CSVs in every encoding -----------------------------------------------
+
+
+def hazard_rows(tag: str, enterprise: str) -> list[list]:
+    return [
+        hazard(隐患编号=f"{tag}-1", 属地单位="凤凰办事处", 企业名称=enterprise, 发现日期="2020年3月2日", 整改期限="2020-03-20",
+               整改完成日期="2020/3/15", 隐患等级="一般隐患", 挂牌督办="否", 来源="企业自查"),
+        hazard(隐患编号=f"{tag}-2", 属地单位="凤凰办", 企业名称=enterprise, 发现日期="2020-03-03", 整改期限="2020.4.30",
+               整改完成日期="", 隐患等级="重大隐患", 挂牌督办="√", 来源="举报"),
+    ]
+
+
+ENCODED = {  # file name -> (format, byte encoding, declared charset, enterprise with characters the encoding needs)
+    "隐患_html_utf8.xls": ("html", "utf-8", "utf-8", "𠮷野家餐饮"),
+    "隐患_html_gbk.xls": ("html", "gbk", "gbk", "喆鑫五金厂"),
+    "隐患_csv_utf8.csv": ("csv", "utf-8", None, "𠮷祥物流"),
+    "隐患_csv_bom.csv": ("csv", "utf-8-sig", None, "镕铸机械"),
+    "隐患_csv_gbk.csv": ("csv", "gbk", None, "堃鹏化工"),
+    "隐患_csv_gb18030.csv": ("csv", "gb18030", None, "𠮷庆建材"),
+    # web-system exports: tab-separated text named .xls; Excel's "web page" .xls with an XML declaration
+    "隐患_tsv_gbk.xls": ("tsv", "gbk", None, "制表符导出"),
+    "隐患_xml_gb2312.xls": ("xml-html", "gb2312", "gb2312", "网页另存"),
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    raw = tmp_path_factory.mktemp("quirks") / "raw"
+
+    title = f"{MARCH}执法检查情况统计表"
+    grid = [[title], ["填报单位：东湖办事处　　填报日期：2020年4月2日"], QUIRKY_HEADER] + [r or [] for r in QUIRKY_ROWS]
+    write_sheet(raw / "2020年3月执法检查_A.xlsx", grid, merges=[(0, 0, 0, 12), (1, 0, 1, 12)], sheet="执法检查")
+
+    for tag, name, fmt in (("TX", "两行表头.xlsx", "xlsx"), ("TH", "两行表头_网页.xls", "html"), ("TC", "两行表头.csv", "csv")):
+        grid = [[f"{MARCH}执法检查情况统计表"], TWO_ROW_UPPER, TWO_ROW_LOWER] + two_row_rows(tag)
+        write_sheet(raw / name, grid, fmt=fmt, merges=TWO_ROW_MERGES, sheet="Sheet1", encoding="utf-8")
+
+    for name, (fmt, encoding, charset, enterprise) in ENCODED.items():
+        tag = name.split("_", 1)[1].split(".")[0].upper()
+        grid, _ = submission(f"{MARCH}隐患排查治理台账", HAZARD_HEADER, hazard_rows(tag, enterprise),
+                             unit_line="填报单位:凤凰办事处 填报日期:2020-04-01")
+        if fmt == "tsv":
+            (raw / name).write_bytes("\r\n".join("\t".join(map(str, row)) for row in grid).encode(encoding))
+        elif fmt == "xml-html":
+            page = write_sheet(raw / name, grid, fmt="html", encoding=encoding, charset=charset).read_bytes()
+            (raw / name).write_bytes(f'<?xml version="1.0" encoding="{charset}"?>\n'.encode() + page)
+        else:
+            write_sheet(raw / name, grid, fmt=fmt, encoding=encoding, charset=charset)
+
+    # A real BIFF .xls with real date cells and a merged title.
+    rows = [
+        record(ACCIDENT_HEADER, 事故编号="XLS-1", 发生时间=dt.datetime(2020, 3, 21, 9, 30), 报告时间=dt.datetime(2020, 3, 21, 10, 0),
+               属地单位="青山办事处", 所属行业="建筑施工", 事故发生单位="青山建工", 死亡人数=1, 重伤人数=0, 直接经济损失=85.5, 事故级别="一般"),
+        record(ACCIDENT_HEADER, 事故编号="XLS-2", 发生时间=dt.date(2020, 3, 22), 报告时间="", 属地单位="青山办",
+               所属行业="危险化学品", 事故发生单位="青山化工", 死亡人数="0", 重伤人数="2人", 直接经济损失="3000元"),
+    ]
+    grid, _ = submission(f"{MARCH}生产安全事故统计表", ACCIDENT_HEADER, rows, unit_line=None)
+    write_sheet(raw / "事故_BIFF.xls", grid, merges=[(0, 0, 0, 9)], sheet="事故")
+
+    # Unit names: registry names, aliases, a misspelling.
+    rows = [
+        inspection(检查编号="U-1", 执法单位="高新处", 被检查单位="企业U1"),
+        inspection(检查编号="U-2", 执法单位="区住建局", 被检查单位="企业U2"),
+        inspection(检查编号="U-3", 执法单位="高新区管委处", 被检查单位="企业U3"),
+        inspection(检查编号="U-4", 执法单位="区应急管理局 ", 被检查单位="企业U4"),
+    ]
+    grid, _ = submission(f"{MARCH}执法检查", ENFORCEMENT_HEADER, rows, unit_line=None)
+    write_sheet(raw / "单位名称.csv", grid, encoding="gbk")
+
+    # Duplicates: the same accident in two months' files, the same hazard in two months' files
+    # (once with an id, once by natural key), identical rows in one file, and two hazards with
+    # one natural key in one file (two different hazards, both kept).
+    for month, deaths in (("3", "0"), ("4", "1")):
+        grid, _ = submission(f"2020年{month}月生产安全事故统计表", ACCIDENT_HEADER,
+                             [accident(事故编号="DUP-SG-1", 属地单位="港口物流园管理处", 事故发生单位="港口码头公司", 死亡人数=deaths,
+                                       发生时间="2020-03-28 10:00", 报告时间="2020-03-28 10:20")], unit_line=None)
+        write_sheet(raw / f"事故_2020年{month}月_港口.xlsx", grid)
+    for month, done in (("3", ""), ("4", "2020-04-10")):
+        rows = [hazard(隐患编号="DUP-YH-1", 属地单位="港口物流园管理处", 企业名称="港口仓储", 发现日期="2020-03-25",
+                       整改期限="2020-04-15", 整改完成日期=done),
+                hazard(隐患编号="", 属地单位="港口物流园管理处", 企业名称="港口冷库", 发现日期="2020-03-26",
+                       整改期限="2020-04-20", 整改完成日期=done)]
+        grid, _ = submission(f"2020年{month}月隐患排查治理台账", HAZARD_HEADER, rows, unit_line=None)
+        write_sheet(raw / f"隐患_2020年{month}月_港口.csv", grid)
+    same = inspection(检查编号="", 执法单位="区交通运输局", 被检查单位="交通企业", 检查日期="2020-03-18")
+    twin_a = hazard(隐患编号="TW-1", 属地单位="东湖办事处", 企业名称="双隐患企业", 发现日期="2020-03-19", 整改期限="2020-03-30", 整改完成日期="")
+    twin_b = hazard(隐患编号="TW-2", 属地单位="东湖办事处", 企业名称="双隐患企业", 发现日期="2020-03-19", 整改期限="2020-03-30", 整改完成日期="")
+    grid, _ = submission(f"{MARCH}执法检查", ENFORCEMENT_HEADER, [same, same, same], unit_line=None)
+    write_sheet(raw / "重复行.xlsx", grid)
+    grid, _ = submission(f"{MARCH}隐患排查治理台账", HAZARD_HEADER, [twin_a, twin_b], unit_line=None)
+    write_sheet(raw / "同键两隐患.xlsx", grid)
+
+    # A workbook whose 汇总 sheet repeats its monthly sheet (no ids): each hazard once.
+    rows = [hazard(隐患编号="", 属地单位="青山办事处", 企业名称=f"汇总企业{i}", 发现日期=f"2020-03-0{i}", 整改完成日期="") for i in (1, 2)]
+    grid, _ = submission(f"{MARCH}隐患排查治理台账", HAZARD_HEADER, rows, unit_line=None)
+    write_workbook(raw / "隐患_含汇总.xlsx", {"3月": grid, "汇总": grid})
+
+    # Personal data: whole columns, and numbers inside free text.
+    header = ACCIDENT_HEADER + ["事故类型", "姓名", "身份证号", "联系电话", "住址"]
+    rows = [record(header, 事故编号="PD-1", 发生时间="2020-03-29 08:00", 属地单位="南湖办", 所属行业="道路运输",
+                   事故发生单位="个体户(联系人13912345678)", 死亡人数="1", 事故类型="车辆伤害,死者身份证110101199003071234",
+                   姓名="王五", 身份证号="11010119900307123X", 联系电话="13800001111", 住址="南湖区幸福路1号")]
+    grid, _ = submission(f"{MARCH}生产安全事故统计表", header, rows, unit_line=None)
+    write_sheet(raw / "事故_个人信息.xlsx", grid)
+
+    result = run_process(raw, raw.parent / "processed")
+    assert_conserved(result["files"])
+    return result
+
+
+def rows_of(run, table: str, file_name: str) -> pd.DataFrame:
+    frame = run[table]
+    return frame[frame["source_file"].eq(file_name)].reset_index(drop=True)
+
+
+def file_row(run, file_name: str) -> pd.Series:
+    files = run["files"]
+    match = files[files["source_file"].eq(file_name)]
+    assert len(match) == 1, match
+    return match.iloc[0]
+
+
+# --- tests -------------------------------------------------------------------------------------------------
+
+
+def test_every_file_was_read(run):
+    files = run["files"]
+    assert files["status"].eq("ok").all(), files[["source_file", "status", "message"]].to_string()
+
+
+def test_title_unit_line_header_and_values(run):
+    name = "2020年3月执法检查_A.xlsx"
+    frame = rows_of(run, "enforcement", name).set_index("record_id")
+    assert sorted(frame.index) == sorted(QUIRKY_EXPECTED)
+    columns = ["inspected_at", "hazards_found", "case_filed", "penalized", "fine_wan", "publicized", "recorded", "legal_review", "mode"]
+    for record_id, expected in QUIRKY_EXPECTED.items():
+        got = frame.loc[record_id, columns].tolist()
+        want = [pd.Timestamp(expected[0]), *expected[1:]]
+        assert [None if pd.isna(v) else v for v in got] == want, record_id
+    assert set(frame["unit_id"]) == {"T02"} and set(frame["unit"]) == {"东湖办事处"}
+    assert frame.loc["Q-01", "credit_code"] == CODE
+    # Excel rows: title 1, 填报 line 2, header 3, data from 4; the blank row 7 is skipped.
+    assert frame["source_row"].tolist() == [4, 5, 6, 8, 9, 10, 11, 12, 13]
+    assert set(frame["source_sheet"]) == {"执法检查"}
+
+
+def test_non_data_rows_are_counted_not_mixed_with_data(run):
+    row = file_row(run, "2020年3月执法检查_A.xlsx")
+    assert (row["rows_read"], row["clean"], row["quarantined"], row["nondata"], row["duplicates"]) == (18, 9, 0, 9, 0)
+    for kind, count in (("标题", 2), ("表头", 1), ("空行", 2), ("合计", 2), ("页脚", 2)):
+        assert f"{kind}{count}" in row["nondata_detail"]
+    assert not run["quarantine"]["source_file"].eq("2020年3月执法检查_A.xlsx").any()
+
+
+def test_unit_and_date_lines_are_read_with_full_width_colons(run):
+    row = file_row(run, "2020年3月执法检查_A.xlsx")
+    assert row["reporting_unit_id"] == "T02"
+    assert row["report_date"] == pd.Timestamp("2020-04-02")
+    assert row["title_period"] == "2020-03"
+
+
+@pytest.mark.parametrize("name, tag", [("两行表头.xlsx", "TX"), ("两行表头_网页.xls", "TH"), ("两行表头.csv", "TC")])
+def test_two_row_header_with_merged_group_cells(run, name, tag):
+    frame = rows_of(run, "enforcement", name)
+    assert frame["record_id"].tolist() == [f"{tag}-1", f"{tag}-2"]
+    assert frame["source_row"].tolist() == [4, 5]
+    assert frame["unit_id"].tolist() == ["T03", "T03"]
+    assert frame["inspected_at"].tolist() == [pd.Timestamp("2020-03-16"), pd.Timestamp("2020-03-17")]
+    assert frame["case_filed"].tolist() == [True, False]
+    assert frame["penalized"].tolist() == [True, False]
+    assert frame["fine_wan"].iloc[0] == 2.5 and pd.isna(frame["fine_wan"].iloc[1])
+    assert frame["publicized"].tolist() == [True, False]
+    assert frame["recorded"].tolist() == [False, True]
+    row = file_row(run, name)
+    assert (row["rows_read"], row["clean"], row["nondata"]) == (5, 2, 3)
+
+
+@pytest.mark.parametrize("name", list(ENCODED))
+def test_html_xls_csv_and_tsv_in_every_encoding(run, name):
+    _, _, _, enterprise = ENCODED[name]
+    tag = name.split("_", 1)[1].split(".")[0].upper()
+    frame = rows_of(run, "hazards", name)
+    assert frame["hazard_id"].tolist() == [f"{tag}-1", f"{tag}-2"]
+    assert frame["enterprise"].tolist() == [enterprise, enterprise]
+    assert frame["unit_id"].tolist() == ["T04", "T04"]
+    assert frame["level"].tolist() == ["一般", "重大"]
+    assert frame["source"].tolist() == ["企业自查", "举报"]
+    assert frame["supervised"].tolist() == [False, True]
+    assert frame["found_at"].tolist() == [pd.Timestamp("2020-03-02"), pd.Timestamp("2020-03-03")]
+    assert frame["deadline"].tolist() == [pd.Timestamp("2020-03-20"), pd.Timestamp("2020-04-30")]
+    assert frame["rectified_at"].iloc[0] == pd.Timestamp("2020-03-15") and pd.isna(frame["rectified_at"].iloc[1])
+    assert frame["source_row"].tolist() == [4, 5]
+    row = file_row(run, name)
+    assert row["reporting_unit_id"] == "T04" and row["report_date"] == pd.Timestamp("2020-04-01")
+
+
+def test_real_biff_xls_with_date_cells(run):
+    frame = rows_of(run, "accidents", "事故_BIFF.xls").set_index("accident_id")
+    assert frame.loc["XLS-1", "occurred_at"] == pd.Timestamp("2020-03-21 09:30")
+    assert frame.loc["XLS-1", "reported_at"] == pd.Timestamp("2020-03-21 10:00")
+    assert frame.loc["XLS-1", "late_report"] == False  # noqa: E712
+    assert frame.loc["XLS-1", "deaths"] == 1 and frame.loc["XLS-1", "direct_loss_wan"] == 85.5
+    assert frame.loc["XLS-2", "occurred_at"] == pd.Timestamp("2020-03-22")
+    assert frame.loc["XLS-2", "serious_injuries"] == 2 and frame.loc["XLS-2", "direct_loss_wan"] == pytest.approx(0.3)
+    assert frame["unit_id"].tolist() == ["T05", "T05"]
+    assert frame["department_id"].tolist() == ["D02", "D01"]
+    assert frame["source_row"].tolist() == [3, 4] and set(frame["source_sheet"]) == {"事故"}
+
+
+def test_alias_units_are_mapped_and_a_misspelling_is_quarantined_with_a_suggestion(run):
+    frame = rows_of(run, "enforcement", "单位名称.csv").set_index("record_id")
+    assert frame.loc["U-1", "unit_id"] == "T06" and frame.loc["U-1", "unit"] == "高新区管理处"
+    assert frame.loc["U-2", "unit_id"] == "D02" and frame.loc["U-2", "unit"] == "区住房和城乡建设局"
+    assert frame.loc["U-4", "unit_id"] == "D01"
+    assert "U-3" not in frame.index
+    quarantine = rows_of(run, "quarantine", "单位名称.csv")
+    assert len(quarantine) == 1
+    issue = quarantine.iloc[0]
+    assert issue["source_row"] == 5 and issue["raw_value"] == "高新区管委处" and "unit" in issue["column"]
+    assert issue["reason"].startswith("单位“高新区管委处”不在单位名册中,是否为:高新区管理处")  # nearest name first
+    assert issue["reason"].endswith("(unknown unit; closest registry names)")
+
+
+def test_same_accident_in_two_months_files_is_kept_once_latest_wins(run):
+    kept = run["accidents"][run["accidents"]["accident_id"].eq("DUP-SG-1")]
+    assert len(kept) == 1
+    assert kept["source_file"].iloc[0] == "事故_2020年4月_港口.xlsx" and kept["deaths"].iloc[0] == 1
+    duplicate = run["warnings"][run["warnings"]["kind"].eq("重复") & run["warnings"]["source_file"].eq("事故_2020年3月_港口.xlsx")]
+    assert len(duplicate) == 1 and duplicate["source_row"].iloc[0] == 3
+    assert "事故_2020年4月_港口.xlsx" in duplicate["reason"].iloc[0] and "第3行" in duplicate["reason"].iloc[0]
+    assert file_row(run, "事故_2020年3月_港口.xlsx")["duplicates"] == 1
+
+
+def test_same_hazard_in_two_months_files_is_kept_once(run):
+    hazards = run["hazards"]
+    port = hazards[hazards["unit_id"].eq("T07")]
+    assert sorted(port["enterprise"]) == ["港口仓储", "港口冷库"]
+    assert set(port["source_file"]) == {"隐患_2020年4月_港口.csv"}
+    assert port["rectified_at"].notna().all()
+    march = file_row(run, "隐患_2020年3月_港口.csv")
+    assert (march["clean"], march["duplicates"]) == (0, 2)
+    reasons = rows_of(run, "warnings", "隐患_2020年3月_港口.csv")["reason"]
+    assert reasons.str.contains("隐患_2020年4月_港口.csv", regex=False).all()
+
+
+def test_identical_rows_in_one_file_are_kept_once(run):
+    assert len(rows_of(run, "enforcement", "重复行.xlsx")) == 1
+    row = file_row(run, "重复行.xlsx")
+    assert (row["clean"], row["duplicates"]) == (1, 2)
+    warnings = rows_of(run, "warnings", "重复行.xlsx")
+    assert warnings["kind"].eq("重复").all() and warnings["reason"].str.contains("(identical row)", regex=False).all()
+
+
+def test_two_hazards_with_one_natural_key_in_one_file_are_both_kept(run):
+    frame = rows_of(run, "hazards", "同键两隐患.xlsx")
+    assert frame["hazard_id"].tolist() == ["TW-1", "TW-2"]
+    assert file_row(run, "同键两隐患.xlsx")["duplicates"] == 0
+
+
+def test_a_summary_sheet_repeating_a_monthly_sheet_counts_each_record_once(run):
+    frame = rows_of(run, "hazards", "隐患_含汇总.xlsx")
+    assert sorted(frame["enterprise"]) == ["汇总企业1", "汇总企业2"]
+    assert set(frame["source_sheet"]) == {"汇总"}  # the later sheet wins
+    duplicates = rows_of(run, "warnings", "隐患_含汇总.xlsx")
+    assert duplicates["source_sheet"].tolist() == ["3月", "3月"] and duplicates["kind"].eq("重复").all()
+    assert duplicates["reason"].str.contains("保留 隐患_含汇总.xlsx 汇总 第", regex=False).all()
+
+
+def test_personal_data_columns_dropped_and_free_text_scrubbed(run):
+    frame = rows_of(run, "accidents", "事故_个人信息.xlsx")
+    assert len(frame) == 1
+    for column in ("姓名", "身份证号", "联系电话", "住址", "name", "id_number", "phone", "address"):
+        assert column not in frame.columns
+    assert "110101199003071234" not in frame["accident_type"].iloc[0]
+    assert frame["accident_type"].iloc[0].startswith("车辆伤害,死者身份证[已脱敏]")
+    assert frame["enterprise"].iloc[0] == "个体户(联系人[已脱敏])"
+    message = file_row(run, "事故_个人信息.xlsx")["message"]
+    assert all(h in message for h in ("姓名", "身份证号", "联系电话", "住址")) and "(personal data dropped)" in message
+    scrubbed = rows_of(run, "warnings", "事故_个人信息.xlsx")
+    assert len(scrubbed) == 2 and scrubbed["reason"].str.contains("(personal numbers removed from text)", regex=False).all()
+
+
+@pytest.mark.parametrize("lines, unit, date, period", [
+    (["2020年3月执法检查情况统计表", "填报单位：东湖办事处　　填报日期：２０２０年４月２日"], "东湖办事处", "2020年4月2日", "2020-03"),
+    (["填报单位（盖章）：区应急管理局", "报送日期:2020-04-02"], "区应急管理局", "2020-04-02", None),
+    (["隐患排查治理台账", "填报单位:南湖办 填报人:张三 填报日期:2020年4月2日"], "南湖办", "2020年4月2日", None),
+])
+def test_unit_date_and_month_lines(lines, unit, date, period):
+    """The reporting date is never taken for the month a sheet is about."""
+    meta = read_meta(lines, "台账.xlsx")
+    assert (meta.reporting_unit, meta.report_date, meta.title_period) == (unit, date, period)
+
+
+@pytest.mark.parametrize("fmt, name", [("xls", "真xls改名.xlsx"), ("xlsx", "xlsx另存为.xls"), ("xlsx", "无扩展名")])
+def test_a_renamed_workbook_is_read_by_its_bytes(tmp_path, fmt, name):
+    grid, first = submission(f"{MARCH}隐患排查治理台账", HAZARD_HEADER, [hazard(隐患编号="R-1")])
+    write_sheet(tmp_path / name, grid, fmt=fmt, merges=[(0, 0, 0, 8)], sheet="隐患")
+    (sheet,) = read_file(tmp_path / name)
+    assert sheet.name == "隐患" and sheet.merged == [((0, 0), (0, 8))]
+    assert sheet.grid.iloc[first - 1].tolist()[:2] == ["R-1", "南湖办事处"]

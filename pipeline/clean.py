@@ -331,7 +331,11 @@ def _row_checks(source: str, data: pd.DataFrame, errors: pd.DataFrame, rules: In
         errors[column] = errors[column].mask(mask, reason)
 
     if source == "accidents":
-        flag("reported_at", data["reported_at"] < data["occurred_at"], "报告时间早于发生时间(reported before it occurred)")
+        # A report time written as a date only (00:00) says the day, not the hour: it is before
+        # the accident only when its day is, and late only when even its first minute is late.
+        date_only = data["reported_at"].notna() & data["reported_at"].eq(data["reported_at"].dt.floor("D"))
+        before = data["reported_at"] < data["occurred_at"].where(~date_only, data["occurred_at"].dt.floor("D"))
+        flag("reported_at", before, "报告时间早于发生时间(reported before it occurred)")
         day = data["occurred_at"].dt.floor("D")
         flag("closed_at", data["closed_at"] < day, "结案日期早于事故发生(closed before it occurred)")
         flag("concealed_found_at", data["concealed_found_at"] < day, "查实日期早于事故发生(concealment found before the accident)")
@@ -341,7 +345,9 @@ def _row_checks(source: str, data: pd.DataFrame, errors: pd.DataFrame, rules: In
         data["level_submitted"] = data["level"]
         data["level"] = accident_level(data["deaths"], data["serious_injuries"], data["direct_loss_wan"], rules.accident_levels)
         delay = data["reported_at"] - data["occurred_at"]
-        data["late_report"] = (delay > pd.Timedelta(hours=rules.late_report_hours)).astype("boolean").mask(data["reported_at"].isna(), pd.NA)
+        late = (delay > pd.Timedelta(hours=rules.late_report_hours)).astype("boolean")
+        undecidable = date_only & ~late.fillna(False).astype(bool)
+        data["late_report"] = late.mask(data["reported_at"].isna() | undecidable, pd.NA)
     elif source == "hazards":
         flag("rectified_at", data["rectified_at"] < data["found_at"], "整改完成日期早于发现日期(rectified before found)")
         flag("deadline", data["deadline"] < data["found_at"], "整改期限早于发现日期(deadline before found)")

@@ -98,3 +98,28 @@ def test_levels_and_late_reports_through_process(tmp_path):
     assert "reported_at" in quarantine["column"].iloc[0]
     assert quarantine["raw_value"].iloc[0] == "2020-03-06 07:59"
     assert "(reported before it occurred)" in quarantine["reason"].iloc[0]
+
+
+def test_report_time_written_as_a_date_only():
+    """`报告时间 2020-03-05` (no hour) for an accident at 10:00 that day is not 'before' it and its
+    lateness is unknown; the next day's date is late whatever the hour (more than 1 hour after)."""
+    import pandas as pd
+
+    from pipeline.clean import _row_checks
+    from pipeline.config import INGEST_RULES
+    from pipeline.ingest_rules import load_ingest_rules
+
+    rules = load_ingest_rules(INGEST_RULES)
+    data = pd.DataFrame({
+        "occurred_at": pd.to_datetime(["2020-03-05 10:00", "2020-03-05 10:00", "2020-03-05 10:00"]).astype("datetime64[us]"),
+        "reported_at": pd.to_datetime(["2020-03-05", "2020-03-06", "2020-03-04"]).astype("datetime64[us]"),
+        "closed_at": pd.Series([pd.NaT] * 3, dtype="datetime64[us]"),
+        "concealed_found_at": pd.Series([pd.NaT] * 3, dtype="datetime64[us]"),
+        "deaths": pd.array([0, 0, 0], dtype="Int64"), "serious_injuries": pd.array([0, 0, 0], dtype="Int64"),
+        "injuries": pd.array([0, 0, 0], dtype="Int64"), "direct_loss_wan": pd.array([0.0, 0.0, 0.0], dtype="Float64"),
+        "level": pd.Series([pd.NA] * 3, dtype="str"),
+    })
+    errors = pd.DataFrame({c: pd.Series([pd.NA] * 3, dtype="str") for c in ("reported_at", "closed_at", "concealed_found_at")})
+    _row_checks("accidents", data, errors, rules)
+    assert errors["reported_at"].isna().tolist() == [True, True, False]
+    assert data["late_report"].iloc[0] is pd.NA and bool(data["late_report"].iloc[1]) is True

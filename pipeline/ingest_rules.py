@@ -75,7 +75,16 @@ def _need(mapping: dict, key: str, where: str):
     return mapping[key]
 
 
-def load_ingest_rules(path: Path) -> IngestRules:
+def newest_rulebook(rules_dir: Path) -> Path | None:
+    books = sorted(rules_dir.glob("rulebook-*.toml"))
+    return books[-1] if books else None
+
+
+def load_ingest_rules(path: Path, rulebook_path: Path | None = None) -> IngestRules:
+    """The ingest rules, with the two thresholds that define clean-table flags (迟报 hours and the
+    重大执法决定 fine) taken from the scoring rulebook's `[definitions]`, so they live in one place.
+    By default that is the newest `rulebook-*.toml` beside the ingest rules; scoring re-applies each
+    year's own rulebook."""
     try:
         data_bytes = path.read_bytes()
         data = tomllib.loads(data_bytes.decode("utf-8"))
@@ -112,6 +121,13 @@ def load_ingest_rules(path: Path) -> IngestRules:
             columns=columns,
         )
     checks = _need(data, "checks", "")
+    book_path = rulebook_path or newest_rulebook(path.parent)
+    if book_path is None:
+        raise InputError(f"{path.parent} 中没有考评规则文件 rulebook-YYYY.toml(no scoring rulebook found)")
+    try:
+        definitions = tomllib.loads(book_path.read_text("utf-8"))["definitions"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError, UnicodeDecodeError) as error:
+        raise InputError(f"考评规则文件 {book_path.name} 无法读取 [definitions](cannot read definitions: {error})") from None
     fold = lambda values: frozenset(str(v).casefold() for v in values)  # noqa: E731
     return IngestRules(
         version=str(_need(data, "version", "")),
@@ -126,7 +142,7 @@ def load_ingest_rules(path: Path) -> IngestRules:
         enums=enums,
         sources=sources,
         accident_levels=tuple(_need(checks, "accident_levels", "checks.")),
-        late_report_hours=float(_need(checks, "late_report_hours", "checks.")),
-        major_decision_fine_wan=float(_need(checks, "major_decision_fine_wan", "checks.")),
+        late_report_hours=float(_need(definitions, "late_report_hours", f"{book_path.name} definitions.")),
+        major_decision_fine_wan=float(_need(definitions, "major_decision_fine_wan", f"{book_path.name} definitions.")),
         period_margin_years=int(checks.get("period_margin_years", 1)),
     )

@@ -195,7 +195,7 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
         raise InputError(f"没有任何文件能够读取(no file could be read):{reasons}")
     outputs = dict(tables, quarantine=quarantine, warnings=warnings, files=files)
     if score:
-        outputs.update(score_tables(tables, registry.frame))
+        outputs.update(score_tables(tables, files, registry.frame))
     for name, frame in outputs.items():
         write_parquet_atomic(frame, processed / f"{name}.parquet")
     manifest = {"fingerprint": stamp, "scored": score, "tables": sorted(outputs),
@@ -207,13 +207,22 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
     return ProcessResult(tables=outputs, files=files)
 
 
-def score_tables(tables: dict[str, pd.DataFrame], registry: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Scores, ranks and the year-end assessment (the scoring stage), when it is installed."""
-    try:
-        from pipeline.scoring_entry import score_all_tables
-    except ImportError:
-        return {}
-    return score_all_tables(tables, registry)
+def score_tables(tables: dict[str, pd.DataFrame], files: pd.DataFrame, registry: pd.DataFrame,
+                 rules_dir: Path = config.RULES_DIR) -> dict[str, pd.DataFrame]:
+    """Scores, ranks, the year-end assessment and the submissions table, each year by its rulebook."""
+    from pipeline.commands import submission_rules
+    from pipeline.rulebook import load_rulebook, rulebook_for_year
+    from pipeline.scoring import score_all
+    from pipeline.submissions import track_submissions
+
+    dates = [tables[t][c] for t, c in (("accidents", "occurred_at"), ("enforcement", "inspected_at"), ("hazards", "found_at"))]
+    dates = pd.concat([d for d in dates if len(d)]) if any(len(d) for d in dates) else pd.Series(dtype="datetime64[us]")
+    years = sorted({int(y) for y in dates.dt.year.dropna().unique()}) or [pd.Timestamp.now().year]
+    books = {year: load_rulebook(rulebook_for_year(rules_dir, year)) for year in years}
+    scored = score_all(tables, registry, books)
+    periods = sorted(scored["monthly_scores"]["period"].astype(str).unique())
+    scored["submissions"] = track_submissions(files, registry, periods, submission_rules(rules_dir))
+    return scored
 
 
 def _file_problems(name: str, sheets: pd.DataFrame) -> str:

@@ -1,0 +1,148 @@
+"""Scoring events: the clean records a deduction or veto can point at, one row per (unit, event).
+
+Three event tables, named in the rulebook's `on = "..."`:
+- inspections: enforcement rows, yes/no columns with NA read as 否 (SPEC: NA -> False), and
+  `major_decision` recomputed from the rulebook's definitions.major_decision_fine_wan so that a
+  rulebook change is honoured even if the clean table was built under another threshold.
+- overdue_hazards: one row per hazard per period at whose end it is overdue (deadline on or before
+  the period's last day and not rectified by that day), so it is deducted in every month it stays
+  overdue (SPEC "Exact meanings").
+- accidents: one row per accident per charged unit: the territorial unit (role 属地) and, when
+  there is one, the member department supervising the industry (role 行业监管) — SPEC C is
+  "charged both". `late_report` is recomputed from reported_at and definitions.late_report_hours
+  (NA when reported_at is missing falls back to the clean flag, NA = not late).
+Every event keeps record_id, source_file, source_sheet and source_row; `describe` writes the short
+`detail` text of a deduction row, only for the events that lose points (millions of events do not).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from pipeline.periods import UNIT, assign_period
+
+if TYPE_CHECKING:  # the rulebook's checks import the indicators, which import this module
+    from pipeline.rulebook import Rulebook, Where
+
+SOURCE = ["record_id", "source_file", "source_sheet", "source_row"]
+INSPECTION_FLAGS = ["case_filed", "penalized", "publicized", "recorded", "legal_review",
+                    "overturned", "suspended", "transferred"]
+TERRITORIAL, SUPERVISING = "属地", "行业监管"
+
+
+def _flag(series: pd.Series) -> pd.Series:
+    return series.fillna(False).astype(bool)
+
+
+def matches(events: pd.DataFrame, where: Where) -> np.ndarray:
+    """Rows meeting every (column, value) condition; a tuple value means any of; a yes/no value
+    compares the column with NA read as 否."""
+    mask = np.ones(len(events), dtype=bool)
+    for column, value in where:
+        series = events[column]
+        if isinstance(value, bool):
+            hit = _flag(series) == value
+        elif isinstance(value, tuple):
+            hit = series.isin(list(value))
+        else:
+            hit = series == value
+        mask &= hit.fillna(False).to_numpy(dtype=bool)
+    return mask
+
+
+def inspection_events(enforcement: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
+    """Enforcement rows ready to count: yes/no flags as bool, hazards_found NA -> 0, major_decision."""
+    frame = enforcement.copy()
+    for column in INSPECTION_FLAGS:
+        frame[column] = _flag(frame[column])
+    frame["hazards_found"] = frame["hazards_found"].fillna(0).astype("int64")
+    fine = frame["fine_wan"].astype("Float64").fillna(0.0).astype(float)
+    frame["major_decision"] = (
+        (fine >= rulebook.major_decision_fine_wan) | frame["suspended"] | frame["transferred"]
+    )
+    return frame
+
+
+def overdue_hazard_events(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """One row per (hazard, period) at whose end the hazard is overdue, with column `period`.
+
+    Overdue at a period whose (exclusive) end is E: deadline day < E and (not rectified, or
+    rectified day >= E). With the periods sorted by end, those are the index range [lo, hi)."""
+    ordered = periods.sort_values("end").reset_index(drop=True)
+    ends = ordered["end"].to_numpy(dtype=UNIT)
+    deadline = hazards["deadline"].dt.normalize().astype(UNIT).to_numpy()
+    rectified = hazards["rectified_at"].dt.normalize().astype(UNIT).to_numpy()
+    lo = np.searchsorted(ends, deadline, side="right")
+    open_ = np.isnat(rectified)
+    hi = np.where(open_, len(ends), np.searchsorted(ends, np.where(open_, ends[:1], rectified),
+                                                    side="right")) if len(ends) else lo
+    counts = np.clip(hi - lo, 0, None)
+    rows = np.repeat(np.arange(len(hazards)), counts)
+    offsets = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    frame = hazards.iloc[rows].reset_index(drop=True)
+    frame["period"] = pd.Series(ordered["period"].to_numpy(dtype=object)[lo[rows] + offsets],
+                                dtype="string")
+    frame["record_id"] = frame["hazard_id"]
+    frame["supervised"] = _flag(frame["supervised"])
+    return frame
+
+
+def late_reports(accidents: pd.DataFrame, rulebook: Rulebook) -> pd.Series:
+    """迟报: reported_at - occurred_at > definitions.late_report_hours; unknown -> not late."""
+    delay = accidents["reported_at"] - accidents["occurred_at"]
+    late = delay > pd.Timedelta(hours=rulebook.late_report_hours)
+    known = accidents["reported_at"].notna()
+    return late.where(known, _flag(accidents["late_report"])).astype(bool)
+
+
+def charged_accidents(accidents: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
+    """One row per (accident, charged unit): the territorial unit and the supervising department."""
+    frame = accidents.copy()
+    frame["late_report"] = late_reports(frame, rulebook)
+    frame["concealed"] = _flag(frame["concealed"])
+    frame["deaths"] = frame["deaths"].fillna(0).astype("int64")
+    frame["record_id"] = frame["accident_id"]
+    territorial = frame.assign(role=TERRITORIAL)
+    department = frame["department_id"]
+    supervising = frame.loc[department.notna() & (department != frame["unit_id"]).fillna(False)]
+    supervising = supervising.assign(unit_id=supervising["department_id"], role=SUPERVISING)
+    charged = pd.concat([territorial, supervising], ignore_index=True)
+    charged["role"] = charged["role"].astype("string")
+    return charged
+
+
+def accidents_by_month(charged: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """Charged accidents with the period of their occurrence (SPEC: occurred_at within the month).
+    A concealment verified later therefore changes the month the accident occurred in when the
+    months are scored again; the year-end veto counts it in the year it was uncovered too."""
+    frame = charged.assign(period=assign_period(charged["occurred_at"], periods))
+    return frame.loc[frame["period"].notna()].reset_index(drop=True)
+
+
+def inspections_by_period(inspections: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    frame = inspections.assign(period=assign_period(inspections["inspected_at"], periods))
+    return frame.loc[frame["period"].notna()].reset_index(drop=True)
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].astype("string").fillna("")
+
+
+DETAILS = {
+    "inspections": (["enterprise"], lambda f: "被检查单位:" + _text(f, "enterprise")),
+    "overdue_hazards": (["deadline", "level"], lambda f: "整改期限" + f["deadline"].dt.strftime(
+        "%Y-%m-%d").astype("string").fillna("") + ";" + _text(f, "level") + "隐患"),
+    "accidents": (["role", "level", "deaths"], lambda f: _text(f, "role") + ";" + _text(f, "level")
+                  + "事故;死亡" + _text(f, "deaths") + "人"),
+}
+
+
+def describe(on: str, frame: pd.DataFrame) -> pd.Series:
+    """Short text for deduction rows taken from event table `on` (e.g. '属地;一般事故;死亡1人')."""
+    columns, write = DETAILS[on]
+    if not set(columns) <= set(frame.columns):
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    return write(frame)

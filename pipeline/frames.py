@@ -1,0 +1,119 @@
+"""Small frame helpers shared by the scoring stages: empty clean tables, the deductions layout,
+and joining per-row labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.schemas import CLEAN_MODELS
+
+# SPEC "Processed tables" deductions columns first, then this product's extras.
+DEDUCTION_COLUMNS = ["unit_id", "period", "component", "rule", "points", "record_id",
+                     "source_file", "source_row", "label", "kind", "detail", "source_sheet"]
+TEXT = ["unit_id", "period", "component", "rule", "record_id", "source_file", "label", "kind",
+        "detail", "source_sheet"]
+
+
+@lru_cache(maxsize=None)
+def _empty_clean(table: str) -> pd.DataFrame:
+    schema = CLEAN_MODELS[table].to_schema()
+    columns = {}
+    for name, column in schema.columns.items():
+        dtype = column.dtype.type
+        if str(dtype).startswith("datetime64"):
+            dtype = "datetime64[us]"
+        columns[name] = pd.Series(dtype=dtype)
+    return pd.DataFrame(columns)
+
+
+def empty_clean(table: str) -> pd.DataFrame:
+    """An empty clean table with the schema's columns and dtypes (datetimes as datetime64[us])."""
+    return _empty_clean(table).copy()
+
+
+def ensure(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
+    """The frame, or an empty clean table when the source is missing altogether."""
+    return empty_clean(table) if frame is None else frame
+
+
+def coded(values: Sequence[str], codes: np.ndarray) -> pd.Categorical:
+    """values[codes] as a Categorical (values may repeat): one label per row, cheaply."""
+    unique = list(dict.fromkeys(values))
+    remap = np.array([unique.index(v) for v in values], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[np.asarray(codes, dtype=np.int64)], unique)
+
+
+def text_column(values: object, n: int) -> pd.api.extensions.ExtensionArray:
+    """A `string` array of length n from None (all NA), one text, a Categorical (built with a
+    pyarrow take: millions of repeated labels cost no Python objects), or any array of text."""
+    if values is None:
+        return pd.array(pa.nulls(n, pa.large_string()), dtype="string")
+    if isinstance(values, str):
+        values = pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), [values])
+    if isinstance(values, pd.Categorical):
+        labels = pa.array(values.categories.to_numpy(dtype=object), type=pa.large_string())
+        return pd.array(labels.take(pa.array(values.codes.astype(np.int64))), dtype="string")
+    return pd.array(values, dtype="string") if not isinstance(values, pd.Series) \
+        else values.astype("string").array
+
+
+def lost_points_frame(source: pd.DataFrame, component: str, rule: object, label: object,
+                      points: float | np.ndarray, kind: str, detail: object = None) -> pd.DataFrame:
+    """Rows of the deductions table, one per row of `source` (which has unit_id, period and, for
+    record-level rows, record_id/source_file/source_sheet/source_row). `rule`, `label`, `detail`:
+    one text, a Categorical or an array (see text_column)."""
+    n = len(source)
+
+    def taken(column: str) -> object:
+        return source[column].reset_index(drop=True) if column in source.columns else None
+
+    data = {
+        "unit_id": text_column(taken("unit_id"), n), "period": text_column(taken("period"), n),
+        "component": text_column(component, n), "rule": text_column(rule, n),
+        "points": pd.array(np.broadcast_to(np.asarray(points, dtype=float), (n,)), dtype="Float64"),
+        "record_id": text_column(taken("record_id"), n),
+        "source_file": text_column(taken("source_file"), n),
+        "source_row": (taken("source_row").astype("Int64").array if "source_row" in source.columns
+                       else pd.array([pd.NA] * n, dtype="Int64")),
+        "label": text_column(label, n), "kind": text_column(kind, n),
+        "detail": text_column(detail if detail is not None else taken("detail"), n),
+        "source_sheet": text_column(taken("source_sheet"), n),
+    }
+    return pd.DataFrame(data)
+
+
+def finish_lost_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """The deductions layout with its dtypes (a no-op for frames from lost_points_frame)."""
+    frame = frame.copy()
+    for column in DEDUCTION_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = pd.NA
+    for column in TEXT:
+        frame[column] = frame[column].astype("string")
+    frame["source_row"] = frame["source_row"].astype("Int64")
+    frame["points"] = frame["points"].astype("Float64")
+    return frame[DEDUCTION_COLUMNS]
+
+
+def string_join(parts: Sequence[np.ndarray], sep: str = ";") -> np.ndarray:
+    """Element-wise join of equally long label arrays, skipping empty labels."""
+    if not parts:
+        return np.array([], dtype=object)
+    joined = np.asarray(parts[0], dtype=object).copy()
+    for part in parts[1:]:
+        part = np.asarray(part, dtype=object)
+        both = (joined != "") & (part != "")
+        joined = np.where(both, joined + sep + part, np.where(joined == "", part, joined))
+    return joined
+
+
+def fixed(values: np.ndarray | pd.Series, decimals: int = 2, missing: str = "无数据") -> np.ndarray:
+    """Numbers as fixed-point text ('0.80'), `missing` for NaN (labels, not computation)."""
+    values = np.asarray(values, dtype=float)
+    text = np.char.mod(f"%.{decimals}f", np.nan_to_num(values)).astype(object)
+    return np.where(np.isnan(values), missing, text)

@@ -1,0 +1,299 @@
+"""Monthly scores A (执法质量), B (隐患排查治理), C (事故控制) and the points lost, SPEC "Scoring".
+
+One engine scores every component (rulebook [monthly.components.*], and the year-end accident part):
+1. items (if any): item points x min(1, actual / target) — or x actual without a target; an item
+   with no data follows its `if_no_data`; when items are not assessed, each assessed item's
+   points are multiplied by (component points / sum of assessed items' points);
+   without items the component starts at `start`;
+2. deductions: per matching event, points (x `per` column) — applied after redistribution;
+3. zeroing: any matching event sets the component to 0; otherwise it is kept within [0, points].
+
+Points lost (`deductions` table). Sign convention: `points` > 0 is a point lost. Rows are
+- kind shortfall: an item below its (redistributed) points, rule = item key, no record;
+- kind deduction: one row per rule per source record (overdue hazard, overturned decision …);
+- kind zeroing: the points still left when a zeroing event set the component to 0 (the record
+  is the first such event of the period; `detail` says how many there were);
+- kind floor: a NEGATIVE row giving back what deductions took below 0 (the component is floored);
+- kind start / not_assessed: a start below the component's points; no item assessed at all.
+So for every unit, period and component: component points - sum(points) == component score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.events import (
+    DETAILS, accidents_by_month, charged_accidents, describe, inspection_events,
+    inspections_by_period, matches, overdue_hazard_events,
+)
+from pipeline.frames import (
+    DEDUCTION_COLUMNS, coded, ensure, finish_lost_points, fixed, lost_points_frame, string_join,
+)
+from pipeline.indicators import INDICATORS, KEYS, indicator_values, period_counts
+from pipeline.periods import data_month_range, month_periods
+from pipeline.rank import rank_months
+from pipeline.rulebook import Component, Rulebook
+
+SCORE_COLUMNS = ["unit_id", "period", "group", "A", "B", "C", "score", "rank", "rank_change",
+                 "not_assessed", "flags"]
+EXTRA_COLUMNS = ["name", "ranking_group", "tie_break", "honour", "deaths", "inspections",
+                 "rulebook_version"]
+NO_DATA_SCORE = {"zero": 0.0, "full": 1.0}
+NO_EVENTS = pd.DataFrame({c: pd.Series(dtype="Int64" if c == "source_row" else "string") for c in
+                          KEYS + ["record_id", "source_file", "source_sheet", "source_row", "detail"]})
+
+
+def _item_scores(component: Component, grid: pd.DataFrame, values: pd.DataFrame):
+    """Earned fraction per item (NaN = not assessed) -> earned points, redistributed points."""
+    fractions = []
+    for item in component.items:
+        actual = values[item.indicator].to_numpy(dtype=float)
+        if item.target is None:
+            fraction = np.clip(actual, 0.0, 1.0)
+        else:
+            months = grid["months"].to_numpy(dtype=float) if INDICATORS[item.indicator].per_month else 1.0
+            fraction = np.minimum(1.0, actual / (item.target * months))
+        fractions.append(np.where(np.isnan(actual), NO_DATA_SCORE.get(item.if_no_data, np.nan), fraction))
+    fraction = np.column_stack(fractions)
+    assessed = ~np.isnan(fraction)
+    points = np.array([item.points for item in component.items])
+    assessed_points = (assessed * points).sum(axis=1)
+    factor = np.divide(component.points, assessed_points, out=np.zeros(len(grid)),
+                       where=assessed_points > 0)
+    effective = assessed * points * factor[:, None]
+    earned = np.where(assessed, fraction, 0.0) * effective
+    return earned, effective, assessed
+
+
+def _shortfalls(component: Component, grid: pd.DataFrame, values: pd.DataFrame,
+                earned: np.ndarray, effective: np.ndarray) -> pd.DataFrame:
+    """One row per (unit, period, item) earning less than its (redistributed) points; detail
+    '实际0.80;目标2.00;本项分值6.67' gives the actual, the month-scaled target and the points."""
+    items = component.items
+    row, col = np.nonzero(effective - earned > 0)
+    actual = np.column_stack([values[i.indicator].to_numpy(dtype=float) for i in items])[row, col]
+    target = np.array([np.nan if i.target is None else i.target for i in items])[col]
+    per_month = np.array([INDICATORS[i.indicator].per_month for i in items])[col]
+    target = target * np.where(per_month, grid["months"].to_numpy(dtype=float)[row], 1.0)
+    detail = ("实际" + fixed(actual) + np.where(np.isnan(target), "", ";目标" + fixed(target))
+              + ";本项分值" + fixed(effective[row, col]))
+    return lost_points_frame(grid[KEYS].iloc[row], component.key, coded([i.key for i in items], col),
+                             coded([i.label for i in items], col), (effective - earned)[row, col],
+                             "shortfall", detail)
+
+
+def _rule_rows(component: Component, rules, events: dict[str, pd.DataFrame], kind: str) -> pd.DataFrame:
+    """One row per (rule, matching event) with the points lost (0 for zeroing triggers).
+    Rules on the same event table are gathered into one take of that table."""
+    parts = []
+    keys, labels = [rule.key for rule in rules], [rule.label for rule in rules]
+    for on in dict.fromkeys(rule.on for rule in rules):
+        frame = events[on]
+        rows, which, points = [], [], []
+        for i, rule in enumerate(rules):
+            if rule.on != on:
+                continue
+            hit = np.flatnonzero(matches(frame, rule.where))
+            per = frame[rule.per].to_numpy(dtype=float)[hit] if rule.per else 1.0
+            rows.append(hit)
+            which.append(np.full(len(hit), i))
+            points.append(rule.points * np.ones(len(hit)) * per)
+        which = np.concatenate(which)
+        wanted = [c for c in [*NO_EVENTS.columns, *DETAILS[on][0]] if c in frame.columns]
+        taken = frame[wanted].iloc[np.concatenate(rows)]  # only the columns the rows need
+        parts.append(lost_points_frame(taken, component.key, coded(keys, which), coded(labels, which),
+                                       np.concatenate(points), kind, describe(on, taken)))
+    rows = pd.concat(parts, ignore_index=True) if parts else lost_points_frame(
+        NO_EVENTS, component.key, "", "", 0.0, kind)
+    return rows.loc[(rows["points"] != 0) | (kind == "zeroing")]
+
+
+def _locate(keys: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """Row of `keys` (unique unit_id, period pairs) of each row of `frame`; -1 when absent."""
+    units, periods = pd.Index(keys["unit_id"].unique()), pd.Index(keys["period"].unique())
+    slots = np.full(len(units) * len(periods), -1)
+    if slots.size == 0:
+        return np.full(len(frame), -1)
+    slots[units.get_indexer(keys["unit_id"]) * len(periods) + periods.get_indexer(keys["period"])] = \
+        np.arange(len(keys))
+    unit, period = units.get_indexer(frame["unit_id"]), periods.get_indexer(frame["period"])
+    known = (unit >= 0) & (period >= 0)
+    return np.where(known, slots[np.where(known, unit * len(periods) + period, 0)], -1)
+
+
+def _zeroing(component: Component, keys: pd.DataFrame, events, raw: np.ndarray):
+    """(zeroed_by label per row or None, rows taking what was left when a zeroing event hit)."""
+    triggers = _rule_rows(component, component.zeroing, events, "zeroing")
+    triggers = triggers.assign(_pos=_locate(keys, triggers))
+    triggers = triggers.loc[triggers["_pos"] >= 0].sort_values(
+        ["_pos", "source_file", "source_row", "record_id"], kind="mergesort")
+    count = np.bincount(triggers["_pos"], minlength=len(keys))
+    first = triggers.drop_duplicates("_pos")
+    position = first["_pos"].to_numpy()
+    zeroed_by = np.full(len(keys), None, dtype=object)
+    zeroed_by[position] = first["label"].to_numpy(dtype=object)
+    left = raw[position]
+    detail = ("本期触发" + count[position].astype(str).astype(object) + "起;"
+              + first["detail"].fillna("").to_numpy(dtype=object))
+    first = first.assign(points=pd.array(left, dtype="Float64"), detail=pd.array(detail, dtype="string"))
+    return zeroed_by, first.loc[left > 0].drop(columns="_pos")
+
+
+def score_component(component: Component, grid: pd.DataFrame, values: pd.DataFrame,
+                    events: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score one component on every (unit_id, period) row of `grid`.
+
+    Returns (scores: KEYS, <item>_points/_max/_actual, not_assessed, zeroed_by, score;
+    lost: rows of the deductions table, dtypes not yet fixed). `values` holds the indicator
+    columns aligned with grid; `events` the event tables named by the rules' `on`."""
+    keys = grid[KEYS].reset_index(drop=True)
+    columns: dict[str, object] = {key: keys[key].array for key in KEYS}
+    lost = []
+    if component.items:
+        earned, effective, assessed = _item_scores(component, grid, values)
+        base = earned.sum(axis=1)
+        for j, item in enumerate(component.items):
+            columns[f"{item.key}_points"] = earned[:, j]
+            columns[f"{item.key}_max"] = effective[:, j]
+            columns[f"{item.key}_actual"] = values[item.indicator].to_numpy(dtype=float)
+        lost.append(_shortfalls(component, grid, values, earned, effective))
+        columns["not_assessed"] = string_join(
+            [np.where(~assessed[:, j], item.key, "") for j, item in enumerate(component.items)])
+        none = ~assessed.any(axis=1)
+        lost.append(lost_points_frame(keys.loc[none], component.key, "not_assessed",
+                                      "全部项目均无数据,未考核", component.points, "not_assessed"))
+    else:
+        base = np.full(len(keys), component.start)
+        columns["not_assessed"] = np.full(len(keys), "", dtype=object)
+        if component.start < component.points:
+            lost.append(lost_points_frame(keys, component.key, "start", "起评分低于满分",
+                                          component.points - component.start, "start"))
+    deducted = _rule_rows(component, component.deductions, events, "deduction")
+    position = _locate(keys, deducted)
+    deducted = deducted.loc[position >= 0]
+    raw = base - np.bincount(position[position >= 0], weights=deducted["points"].to_numpy(dtype=float),
+                             minlength=len(keys))
+    zeroed_by, zero_rows = _zeroing(component, keys, events, raw)
+    columns["zeroed_by"] = zeroed_by
+    columns["score"] = np.where(pd.notna(zeroed_by), 0.0, np.clip(raw, 0.0, component.points))
+    floor = raw < 0
+    lost += [deducted, zero_rows,
+             lost_points_frame(keys.loc[floor], component.key, "floor_at_zero",
+                               "扣分超过本部分分值,按0分计(退回超扣部分)", raw[floor], "floor")]
+    return pd.DataFrame(columns), pd.concat(lost, ignore_index=True)
+
+
+def _empty_result() -> tuple[pd.DataFrame, pd.DataFrame]:
+    scores = pd.DataFrame({c: pd.Series(dtype="string") for c in SCORE_COLUMNS + EXTRA_COLUMNS})
+    for column in ("A", "B", "C", "score"):
+        scores[column] = scores[column].astype("Float64")
+    for column in ("rank", "deaths", "inspections"):
+        scores[column] = scores[column].astype("Int64")
+    return scores, finish_lost_points(pd.DataFrame(columns=DEDUCTION_COLUMNS))
+
+
+def score_months(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | None,
+                 hazards: pd.DataFrame | None, registry: pd.DataFrame, rulebook: Rulebook,
+                 *, months: tuple[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly scores and points lost for every registry unit and every month from the first to the
+    last month with any record (inspected_at, found_at, occurred_at), or the `months` range given.
+
+    monthly_scores: SCORE_COLUMNS, then name, ranking_group, tie_break, honour, deaths,
+    inspections, rulebook_version and per item <key>_points (earned), <key>_max (its points after
+    redistribution; 0 = not assessed) and <key>_actual (indicator value). score is unrounded.
+    not_assessed: item keys (';'-joined) whose points were redistributed. flags (';'-joined):
+    无执法检查 (A's 比力度 scored 0), 名册无监管企业数 (per-enterprise rates not measurable),
+    <component>清零:<rule label> (a zeroing event, e.g. a 较大 accident), 未列入排名组."""
+    accidents, enforcement, hazards = (ensure(accidents, "accidents"),
+                                       ensure(enforcement, "enforcement"), ensure(hazards, "hazards"))
+    span = months or data_month_range(enforcement["inspected_at"], hazards["found_at"],
+                                      accidents["occurred_at"])
+    if span is None or registry.empty:
+        return _empty_result()
+    periods = month_periods(*span)
+    inspections = inspection_events(enforcement, rulebook)
+    grid = period_counts(inspections, hazards, registry, periods)
+    values = indicator_values(grid, sorted({i.indicator for c in rulebook.components for i in c.items}))
+    events = {
+        "inspections": inspections_by_period(inspections, periods),
+        "overdue_hazards": overdue_hazard_events(hazards, periods),
+        "accidents": accidents_by_month(charged_accidents(accidents, rulebook), periods),
+    }
+    grid, values = grid.reset_index(drop=True), values.reset_index(drop=True)
+    columns = {c: grid[c].array for c in KEYS + ["group", "name", "inspections"]}
+    lost, flags, not_assessed, items = [], [], [], []
+    for component in rulebook.components:
+        scores, rows = score_component(component, grid, values, events)
+        columns[component.key] = scores["score"].to_numpy()
+        lost.append(rows)
+        not_assessed.append(scores["not_assessed"].to_numpy(dtype=object))
+        zeroed_by = scores["zeroed_by"].to_numpy(dtype=object)
+        flags.append(np.where(pd.notna(zeroed_by), f"{component.key}清零:" + zeroed_by.astype(str), ""))
+        items.append(scores.drop(columns=KEYS + ["score", "not_assessed", "zeroed_by"]))
+    columns["score"] = sum(columns[c.key] for c in rulebook.components)
+    columns["not_assessed"] = string_join(not_assessed)
+    charged = events["accidents"]
+    position = _locate(grid, charged)
+    columns["deaths"] = np.bincount(position[position >= 0], minlength=len(grid),
+                                    weights=charged["deaths"].to_numpy(dtype=float)[position >= 0])
+    no_enterprises = grid["enterprises"].fillna(0).to_numpy() <= 0
+    columns["flags"] = string_join([np.where(grid["inspections"] == 0, "无执法检查", ""),
+                                    np.where(no_enterprises, "名册无监管企业数", ""), *flags])
+    columns["rulebook_version"] = np.full(len(grid), rulebook.version, dtype=object)
+    table = pd.concat([pd.DataFrame(columns), *items], axis=1)
+    ranked = rank_months(table, rulebook)
+    ranked["flags"] = string_join([ranked["flags"].to_numpy(dtype=object),
+                                   np.where(ranked["ranking_group"].isna(), "未列入排名组", "")])
+    return _finish(ranked, rulebook), _finish_lost(pd.concat(lost, ignore_index=True))
+
+
+def _finish(frame: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
+    order = {g.name: i for i, g in enumerate(rulebook.ranking_groups)}
+    frame = frame.assign(_g=frame["ranking_group"].map(order).fillna(len(order)))
+    frame = frame.sort_values(["period", "_g", "rank", "unit_id"], kind="mergesort", na_position="last")
+    for column in ("unit_id", "period", "group", "rank_change", "not_assessed", "flags", "name",
+                   "ranking_group", "tie_break", "honour", "rulebook_version"):
+        frame[column] = frame[column].astype("string")
+    for column in ("A", "B", "C", "score"):
+        frame[column] = frame[column].astype("Float64")
+    frame["rank"] = frame["rank"].astype("Int64")
+    for column in ("deaths", "inspections"):
+        frame[column] = frame[column].astype("Int64")
+    items = [c for c in frame.columns if c.endswith(("_points", "_max", "_actual"))]
+    return frame[SCORE_COLUMNS + EXTRA_COLUMNS + items].reset_index(drop=True)
+
+
+def _finish_lost(lost: pd.DataFrame) -> pd.DataFrame:
+    kinds = {"shortfall": 0, "not_assessed": 1, "start": 2, "deduction": 3, "zeroing": 4, "floor": 5}
+    lost = finish_lost_points(lost)
+    lost = lost.assign(_k=lost["kind"].map(kinds).astype("int64"))
+    lost = lost.sort_values(["period", "unit_id", "component", "_k", "rule", "source_file",
+                             "source_row", "record_id"], kind="mergesort", na_position="first")
+    return lost[DEDUCTION_COLUMNS].reset_index(drop=True)
+
+
+def item_table(monthly_scores: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
+    """Long view of the item columns of monthly_scores, for the heatmap and the scorecard:
+    unit_id, period, component, item, label, actual, target, points, max_points (the item's
+    points after redistribution; 0 when not assessed). target is per month x months (= 1)."""
+    parts = []
+    for component in rulebook.components:
+        for item in component.items:
+            if f"{item.key}_points" not in monthly_scores:
+                continue
+            parts.append(pd.DataFrame({
+                "unit_id": monthly_scores["unit_id"], "period": monthly_scores["period"],
+                "component": component.key, "item": item.key, "label": item.label,
+                "actual": monthly_scores[f"{item.key}_actual"].astype("Float64"),
+                "target": pd.Series(item.target, index=monthly_scores.index, dtype="Float64"),
+                "points": monthly_scores[f"{item.key}_points"].astype("Float64"),
+                "max_points": monthly_scores[f"{item.key}_max"].astype("Float64"),
+            }))
+    if not parts:
+        return pd.DataFrame(columns=["unit_id", "period", "component", "item", "label", "actual",
+                                     "target", "points", "max_points"])
+    table = pd.concat(parts, ignore_index=True)
+    for column in ("component", "item", "label"):
+        table[column] = table[column].astype("string")
+    return table

@@ -1,0 +1,64 @@
+"""The scoring stages in order, for the runner: clean tables -> monthly_scores, deductions,
+annual_assessment. No I/O; deterministic (sorted outputs, seeded robustness).
+
+`rulebook` is one Rulebook for every year, or a mapping year -> Rulebook (e.g. built with
+pipeline.rulebook.rulebook_for_year for each year in the data). With a mapping, each month is
+scored with its calendar year's rulebook and each assessment year with its own; a year missing
+from the mapping uses the latest earlier year's, else the earliest (as rulebook_for_year does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from pipeline.assess import assess_year
+from pipeline.frames import ensure
+from pipeline.periods import data_month_range
+from pipeline.rank import rank_change
+from pipeline.rulebook import Rulebook
+from pipeline.score import score_months
+
+
+def rulebook_of(rulebook: Rulebook | Mapping[int, Rulebook], year: int) -> Rulebook:
+    if isinstance(rulebook, Rulebook):
+        return rulebook
+    earlier = [y for y in rulebook if y <= year]
+    return rulebook[max(earlier) if earlier else min(rulebook)]
+
+
+def score_all(clean: Mapping[str, pd.DataFrame | None], registry: pd.DataFrame,
+              rulebook: Rulebook | Mapping[int, Rulebook]) -> dict[str, pd.DataFrame]:
+    """{"monthly_scores", "deductions", "annual_assessment"} for every calendar year with data.
+
+    `clean` holds the clean tables by name (accidents, enforcement, hazards, annual_review; a
+    missing one counts as empty). annual_assessment.attrs["warnings"] lists data warnings such as
+    a missing annual review."""
+    accidents = ensure(clean.get("accidents"), "accidents")
+    enforcement = ensure(clean.get("enforcement"), "enforcement")
+    hazards = ensure(clean.get("hazards"), "hazards")
+    review = clean.get("annual_review")
+    span = data_month_range(enforcement["inspected_at"], hazards["found_at"], accidents["occurred_at"])
+    years = [] if span is None else list(range(int(span[0][:4]), int(span[1][:4]) + 1))
+    if isinstance(rulebook, Rulebook) or not years:
+        book = rulebook_of(rulebook, years[0] if years else 0)
+        monthly, deductions = score_months(accidents, enforcement, hazards, registry, book)
+    else:
+        parts = [score_months(accidents, enforcement, hazards, registry, rulebook_of(rulebook, y),
+                              months=(max(span[0], f"{y}-01"), min(span[1], f"{y}-12")))
+                 for y in years]
+        monthly = pd.concat([p[0] for p in parts], ignore_index=True)
+        deductions = pd.concat([p[1] for p in parts], ignore_index=True)
+        monthly["rank_change"] = rank_change(monthly)  # across the year boundary too
+    annual = [assess_year(y, monthly, accidents, hazards, review, registry, rulebook_of(rulebook, y))
+              for y in years]
+    warnings = [w for frame in annual for w in frame.attrs.get("warnings", [])]
+    if annual:
+        assessment = pd.concat(annual, ignore_index=True)
+    else:
+        # Same columns and dtypes as a real assessment: assess a year nobody has data for.
+        assessment = assess_year(2000, monthly, accidents, hazards, None, registry.head(0),
+                                 rulebook_of(rulebook, 2000)).head(0)
+    assessment.attrs["warnings"] = warnings
+    return {"monthly_scores": monthly, "deductions": deductions, "annual_assessment": assessment}

@@ -1,0 +1,74 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+YEAR = "2020"
+PROCESSED_DIR = "../data/processed"
+RULEBOOK = "../rules/rulebook-2020.toml"
+
+# %%
+# 年度考核报告 (year-end assessment), rendered by `make annual`. Every number comes from the
+# pipeline library; this notebook only lays the sections out.
+from pipeline import report_annual as annual
+from pipeline import report_helpers as rh
+
+# %%
+data = rh.load_tables(PROCESSED_DIR, RULEBOOK)
+
+# %%
+rh.title("安全生产考核报告", YEAR)
+
+# %%
+rh.provenance(data, {"YEAR": YEAR, "PROCESSED_DIR": PROCESSED_DIR, "RULEBOOK": RULEBOOK}, RULEBOOK)
+
+# %% [markdown]
+# ## 一、总体情况
+
+# %%
+annual.overview(data, YEAR)
+
+# %% [markdown]
+# ## 二、考核得分与等级
+
+# %%
+annual.assessment_tables(data, YEAR)
+
+# %% [markdown]
+# ## 三、一票否决与黄牌警告
+
+# %%
+annual.vetoes(data, YEAR)
+
+# %% [markdown]
+# ## 四、分项得分
+
+# %%
+annual.breakdown_chart(data, YEAR)
+
+# %% [markdown]
+# ## 五、各月排名轨迹
+
+# %%
+annual.trajectory_chart(data, YEAR)
+
+# %% [markdown]
+# ## 六、名次稳健性
+
+# %%
+annual.robustness_chart(data, YEAR)
+
+# %% [markdown]
+# ## 七、与上年比较
+
+# %%
+annual.year_on_year(data, YEAR)

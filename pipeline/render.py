@@ -1,0 +1,251 @@
+"""The report driver: run parameterised notebooks with papermill and write them as offline HTML.
+
+- The jupytext percent `.py` notebooks in notebooks/ are the source; the `.ipynb` papermill needs is
+  generated into a build folder (kernelspec python3, no outputs) and never committed.
+- Jobs run in a pool of 2 worker processes from this one process (a kernel per notebook).
+- A job whose outputs are newer than all its inputs and whose parameters are unchanged is skipped,
+  so a rerun with nothing changed executes nothing.
+- Outputs are written atomically (temporary file, then os.replace): a failing notebook leaves the
+  previous report untouched. The first failure stops the run with one message naming the notebook
+  and the failing cell (`ReportError`); the executed notebook is kept in the build folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.config import PROJECT_ROOT
+from pipeline.errors import InputError
+
+KERNEL = "python3"
+CELL_TIMEOUT_SECONDS = 900  # a cell still running after this is a hung report, not a slow one
+KERNELSPEC = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+
+
+class ReportError(InputError):
+    """A report could not be made: the message names the notebook and the failing cell."""
+
+
+@dataclass
+class Job:
+    """One notebook run: `notebook` (jupytext .py) with `parameters` -> `output` (.html) and, when
+    given, `pdf`. `inputs` are the files whose change makes the outputs stale."""
+
+    notebook: Path
+    parameters: dict[str, object]
+    output: Path
+    title: str
+    inputs: Sequence[Path] = ()
+    pdf: Path | None = None
+    outputs: list[Path] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outputs = [self.output] + ([self.pdf] if self.pdf else [])
+
+
+@dataclass
+class Outcome:
+    """What a worker sends back (plain data: exceptions do not always survive pickling)."""
+
+    ok: bool
+    seconds: float
+    message: str = ""
+    warnings: int = 0
+
+
+# ------------------------------------------------------------------------------------- freshness
+def signature(job: Job) -> str:
+    """What, besides input files, decides a job's output: notebook, parameters, title."""
+    text = json.dumps({"notebook": str(job.notebook), "parameters": job.parameters, "title": job.title},
+                      sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _stamp_path(build_dir: Path, output: Path) -> Path:
+    key = hashlib.sha256(str(Path(output).resolve()).encode("utf-8")).hexdigest()[:20]
+    return build_dir / "stamps" / f"{key}.json"
+
+
+def is_fresh(outputs: Sequence[Path], inputs: Sequence[Path], stamp: Path | None = None,
+             expected: str | None = None) -> bool:
+    """True when every output exists, is newer than every input, and (if a stamp is given) was made
+    with the same signature."""
+    try:
+        oldest_output = min(Path(p).stat().st_mtime_ns for p in outputs)
+    except (FileNotFoundError, ValueError):
+        return False
+    newest_input = max((Path(p).stat().st_mtime_ns for p in inputs if Path(p).exists()), default=0)
+    if oldest_output <= newest_input:
+        return False
+    if stamp is not None:
+        try:
+            return json.loads(stamp.read_text(encoding="utf-8")).get("signature") == expected
+        except (FileNotFoundError, json.JSONDecodeError):
+            return False
+    return True
+
+
+def write_stamp(build_dir: Path, job: Job) -> None:
+    stamp = _stamp_path(build_dir, job.output)
+    atomic_write_bytes(stamp, json.dumps({"signature": signature(job), "output": str(job.output)}).encode())
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write via a temporary file in the same folder and os.replace, so readers never see half a file
+    and a failure leaves the old file as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+# ------------------------------------------------------------------------------------ notebooks
+def build_notebook(source: Path, build_dir: Path) -> Path:
+    """The jupytext .py notebook as .ipynb (kernelspec python3, no outputs) in build_dir/notebooks."""
+    import jupytext
+
+    target = build_dir / "notebooks" / f"{source.stem}.ipynb"
+    if target.exists() and target.stat().st_mtime_ns > source.stat().st_mtime_ns:
+        return target
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata.setdefault("language_info", {"name": "python"})
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    atomic_write_bytes(target, jupytext.writes(notebook, fmt="ipynb").encode("utf-8"))
+    return target
+
+
+def _executed_path(build_dir: Path, output: Path) -> Path:
+    key = hashlib.sha256(str(Path(output).resolve()).encode("utf-8")).hexdigest()[:10]
+    return build_dir / "executed" / f"{Path(output).stem}-{key}.ipynb"
+
+
+def _kernel_environment() -> None:
+    """The kernels import `pipeline` from the project and should print nothing on start."""
+    paths = [str(PROJECT_ROOT), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's frozen-modules note
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from pipeline import fonts
+
+    fonts.use_fontconfig()  # before WeasyPrint (Pango) first loads fonts, here and in workers
+
+
+def execute(job: Job, ipynb: Path, build_dir: Path) -> Outcome:
+    """Run one job: papermill -> HTML (-> PDF), written atomically. Never raises."""
+    start = time.perf_counter()
+    try:
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        from pipeline import html_page
+
+        executed = _executed_path(build_dir, job.output)
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            notebook = papermill.execute_notebook(
+                str(ipynb), str(executed), parameters=dict(job.parameters), kernel_name=KERNEL,
+                progress_bar=False, log_output=False, cwd=str(PROJECT_ROOT),
+                execution_timeout=CELL_TIMEOUT_SECONDS,
+                # Quiet kernel log (its note on unencrypted local TCP, its interrupt at shutdown);
+                # errors in cells still reach the notebook and stop the run.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            )
+        except PapermillExecutionError as error:
+            source = (error.source or "").strip().splitlines()
+            first = source[0] if source else ""
+            message = (f"报告生成失败(report failed): {job.notebook.name} → {job.output.name}\n"
+                       f"  单元格 #{error.cell_index}(cell index {error.cell_index}, execution {error.exec_count}): {first}\n"
+                       f"  {error.ename}: {error.evalue}\n"
+                       f"  已执行的笔记本(executed notebook): {executed}")
+            return Outcome(False, time.perf_counter() - start, message)
+        warnings = sum(1 for cell in notebook.cells for out in cell.get("outputs", [])
+                       if out.get("output_type") == "stream" and out.get("name") == "stderr")
+        page = html_page.notebook_to_html(notebook, job.title)
+        pdf = None
+        if job.pdf is not None:  # made before anything is written: all outputs change, or none
+            from pipeline import export
+
+            pdf = export.pdf_bytes(page)
+        atomic_write_bytes(job.output, page.encode("utf-8"))
+        if pdf is not None:
+            atomic_write_bytes(job.pdf, pdf)
+        write_stamp(build_dir, job)
+        return Outcome(True, time.perf_counter() - start, warnings=warnings)
+    except Exception as error:  # a kernel that died, a missing file, a PDF that failed
+        return Outcome(False, time.perf_counter() - start,
+                       f"报告生成失败(report failed): {job.notebook.name} → {job.output.name}\n"
+                       f"  {type(error).__name__}: {error}")
+
+
+def _show(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: bool = False,
+             echo: Callable[[str], None] = print) -> list[Path]:
+    """Run the stale jobs (all with force) in a pool of `workers` processes; one line per finished
+    notebook. Returns every job's outputs. Raises ReportError on the first failure."""
+    build_dir = Path(build_dir)
+    _kernel_environment()
+    todo = [job for job in jobs if force or not is_fresh(
+        job.outputs, [job.notebook, *job.inputs], _stamp_path(build_dir, job.output), signature(job))]
+    skipped = len(jobs) - len(todo)
+    if skipped:
+        echo(f"{skipped} 份报告已是最新，跳过(up to date, skipped)")
+    if not todo:
+        return [p for job in jobs for p in job.outputs]
+    ipynbs = {source: build_notebook(source, build_dir) for source in {job.notebook for job in todo}}
+    total, started = len(todo), time.perf_counter()
+    echo(f"生成 {total} 份报告(rendering {total} report(s)), {min(workers, total)} 个进程")
+    if total == 1 or workers <= 1:
+        for done, job in enumerate(todo, 1):
+            _report(execute(job, ipynbs[job.notebook], build_dir), job, done, total, echo)
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+        queue = list(todo)
+        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
+            # At most one job per worker in flight: after a failure nothing new starts.
+            running: dict[Future, Job] = {}
+            done = 0
+            while queue or running:
+                while queue and len(running) < min(workers, total):
+                    job = queue.pop(0)
+                    running[pool.submit(execute, job, ipynbs[job.notebook], build_dir)] = job
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = running.pop(future)
+                    done += 1
+                    outcome = future.result()
+                    if not outcome.ok:
+                        queue.clear()
+                    _report(outcome, job, done, total, echo)
+    echo(f"完成(done): {total} 份报告, {time.perf_counter() - started:.1f} s")
+    return [p for job in jobs for p in job.outputs]
+
+
+def _report(outcome: Outcome, job: Job, done: int, total: int, echo: Callable[[str], None]) -> None:
+    if not outcome.ok:
+        raise ReportError(outcome.message)  # the command line prints it once, without a traceback
+    note = f"  ({outcome.warnings} 条警告输出, 见 build 目录中的已执行笔记本)" if outcome.warnings else ""
+    echo(f"[{done}/{total}] {job.title}  {outcome.seconds:.1f} s  → {_show(job.output)}{note}")
+    sys.stdout.flush()

@@ -1,0 +1,305 @@
+"""What the report notebooks call: load the processed tables, show where the numbers came from,
+and turn frames and figures into escaped, self-contained HTML.
+
+Every function returns an `Html` block (displayed by Jupyter through `_repr_html_`), so a notebook
+cell is one call. Text from the data (unit names, enterprises, quarantined raw values) is always
+HTML-escaped; figures are embedded as base64 PNG, so a report opens offline as a single file.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import html
+import io
+import tomllib
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from pipeline import report_tables as rt
+from pipeline.config import OFFICE_TIMEZONE
+
+# Tables the reports read (SPEC "Processed tables"); an absent one is an empty frame with these
+# columns, so a report on partial data still renders and says what is missing.
+EXPECTED = {
+    "monthly_scores": ["unit_id", "period", "group", "A", "B", "C", "score", "rank", "rank_change",
+                       "not_assessed", "flags"],
+    "deductions": ["unit_id", "period", "component", "rule", "points", "record_id", "source_file", "source_row"],
+    "annual_assessment": ["unit_id", "year", "enforcement", "hazards", "accidents", "key_work", "bonus", "total",
+                          "grade", "veto", "yellow_card", "rank", "rank_p05", "rank_p95"],
+    "accidents": ["accident_id", "occurred_at", "reported_at", "unit", "unit_id", "industry", "department_id",
+                  "accident_type", "enterprise", "deaths", "serious_injuries", "injuries", "direct_loss_wan",
+                  "level", "late_report", "concealed", "source_file", "source_row"],
+    "enforcement": ["record_id", "unit", "unit_id", "inspected_at", "enterprise", "source_file", "source_row"],
+    "hazards": ["hazard_id", "unit", "unit_id", "enterprise", "found_at", "deadline", "rectified_at", "level",
+                "supervised", "source", "overdue", "source_file", "source_row"],
+    "annual_review": ["unit_id", "item", "category", "score", "year"],
+    "quarantine": ["source_file", "source_sheet", "source_row", "table", "column", "raw_value", "reason"],
+    "files": ["source_file", "source_type", "source_sheet", "rows_read", "clean", "quarantined", "nondata",
+              "duplicates", "sha256", "status", "message"],
+}
+SEQUENCES = (list, tuple, set, np.ndarray)
+DATETIME_COLUMNS = {"occurred_at", "reported_at", "inspected_at", "found_at", "deadline", "rectified_at"}
+
+
+class Html:
+    """A block of HTML that Jupyter displays as such (and `str()` returns)."""
+
+    def __init__(self, markup: str):
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __str__(self) -> str:
+        return self.markup
+
+    def __add__(self, other: Html) -> Html:
+        return Html(self.markup + str(other))
+
+
+def column(frame: pd.DataFrame, *names: str) -> pd.Series:
+    """The first of `names` the frame has (tables from different writers name a column differently),
+    else an empty column."""
+    for name in names:
+        if name in frame.columns:
+            return frame[name]
+    return pd.Series(pd.NA, index=frame.index, dtype="object")
+
+
+def esc(value: object) -> str:
+    """HTML-escape anything (NA -> empty)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+# --------------------------------------------------------------------------------------- loading
+class ReportData:
+    """The processed tables of one folder, each read on first use (a scorecard needs few of them).
+    `data.accidents` etc.; a table the folder lacks is an empty frame with its expected columns,
+    and `data.get(name)` is None for it. `monthly_scores` and `annual_assessment` gain `name` and
+    `ranking_group`; `indicators` is derived from monthly_scores' item columns and the rulebook
+    when the folder has no such table."""
+
+    def __init__(self, processed_dir: Path, rulebook_path: Path | None = None):
+        self.processed_dir = Path(processed_dir)
+        self.rulebook_path = Path(rulebook_path) if rulebook_path else None
+        self.paths = {p.stem: p for p in sorted(self.processed_dir.glob("*.parquet"))}
+        self.present = sorted(self.paths)
+        self.tables: dict[str, pd.DataFrame | None] = {}
+
+    def _load(self, name: str) -> pd.DataFrame | None:
+        if name in self.paths:
+            frame = pd.read_parquet(self.paths[name])
+        elif name == "indicators":
+            return item_table(self.monthly_scores, self.rulebook_path) if self.rulebook_path else None
+        elif name in EXPECTED:
+            frame = pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if c in DATETIME_COLUMNS else "object")
+                                  for c in EXPECTED[name]})
+        else:
+            return None
+        if name in ("monthly_scores", "annual_assessment"):
+            frame = rt.with_names(frame, self.units)
+        return frame
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        """A table the folder has (or, for `indicators`, one derived from monthly_scores), else None."""
+        if name not in self.tables:
+            self.tables[name] = self._load(name)
+        if name in self.paths or name == "indicators":
+            return self.tables[name]
+        return None
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        if name.startswith("_") or name not in {*EXPECTED, *self.__dict__.get("paths", {}), "indicators"}:
+            raise AttributeError(name)
+        if name not in self.tables:
+            self.tables[name] = self._load(name)
+        return self.tables[name]
+
+    def rows(self, name: str) -> int:
+        """Rows of a processed table, from the Parquet footer (no need to read it)."""
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(self.paths[name]).metadata.num_rows
+
+    @functools.cached_property
+    def units(self) -> pd.DataFrame:
+        scores = pd.read_parquet(self.paths["monthly_scores"]) if "monthly_scores" in self.paths else \
+            pd.DataFrame({c: pd.Series(dtype="object") for c in EXPECTED["monthly_scores"]})
+        registry = pd.read_parquet(self.paths["units"]) if "units" in self.paths else None
+        return rt.units_frame(scores, registry)
+
+    @property
+    def item_labels(self) -> dict[str, str]:
+        """Rulebook item key -> its Chinese label (from the indicator table), for `not_assessed`."""
+        items = self.get("indicators")
+        if items is None or not {"item", "label"} <= set(items.columns):
+            return {}
+        pairs = items[["item", "label"]].drop_duplicates("item")
+        return dict(zip(pairs["item"].astype("str"), pairs["label"].astype("str")))
+
+    @property
+    def submissions(self) -> pd.DataFrame:
+        """Who sent data for which month: the `submissions` table when the runner writes one, else
+        derived from the dates of the enforcement and hazard rows each unit sent."""
+        table = self.get("submissions")
+        if table is not None:
+            return table
+        return rt.submissions_from_data(self.enforcement, self.hazards, self.units)
+
+
+def item_table(monthly_scores: pd.DataFrame, rulebook_path: str | Path) -> pd.DataFrame | None:
+    """The long indicator table (unit_id, period, component, item, label, actual, target, points,
+    max_points) from monthly_scores' item columns and the rulebook's items (pipeline.score), or None
+    when the scores carry no item columns."""
+    if not any(str(c).endswith("_points") for c in monthly_scores.columns) or not Path(rulebook_path).is_file():
+        return None
+    from pipeline.rulebook import load_rulebook
+    from pipeline.score import item_table as items_of
+
+    table = items_of(monthly_scores, load_rulebook(rulebook_path))
+    return table if not table.empty else None
+
+
+def read_table(processed_dir: str | Path, name: str) -> pd.DataFrame:
+    """One processed table (data/processed/<name>.parquet)."""
+    path = Path(processed_dir) / f"{name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"没有数据表 {path}(no such processed table); "
+                                f"有(present): {', '.join(sorted(p.stem for p in path.parent.glob('*.parquet')))}")
+    return pd.read_parquet(path)
+
+
+def load_tables(processed_dir: str | Path, rulebook_path: str | Path | None = None) -> ReportData:
+    """The processed tables of the folder (read on first use); with the rulebook, also the long
+    indicator table."""
+    return ReportData(Path(processed_dir), Path(rulebook_path) if rulebook_path else None)
+
+
+# ------------------------------------------------------------------------------------ provenance
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def rulebook_identity(path: str | Path) -> tuple[str, str]:
+    """(version, sha256) of a rulebook TOML: `version` at top level or under [meta]/[rulebook]."""
+    path = Path(path)
+    if not path.is_file():
+        return "（未找到规则文件）", ""
+    raw = path.read_bytes()
+    try:
+        book = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        book = {}
+    version = book.get("version") or book.get("meta", {}).get("version") or book.get("rulebook", {}).get("version")
+    return str(version or "（未标注版本）"), hashlib.sha256(raw).hexdigest()
+
+
+def title(kind: str, subject: str, unit_name: str | None = None) -> Html:
+    """The report's heading: 2020年3月 安全生产月度排名通报 / 2020年度 考核报告 / <单位> 成绩单."""
+    if len(subject) == 7:
+        when = rt.month_label(subject)
+    else:
+        when = f"{subject}年度"
+    heading = f"{esc(unit_name)} {when} {esc(kind)}" if unit_name else f"{when} {esc(kind)}"
+    return Html(f'<h1 class="report-title">{heading}</h1>'
+                '<p class="report-issuer">南湖新区安全生产委员会办公室</p>')
+
+
+def provenance(data: ReportData, parameters: Mapping[str, object], rulebook_path: str | Path) -> Html:
+    """Parameters, the data files read (name, rows, checksum), the rulebook version and hash, and
+    when the report was made (SPEC "Reports")."""
+    version, digest = rulebook_identity(rulebook_path)
+    made = datetime.now(ZoneInfo(OFFICE_TIMEZONE)).strftime("%Y-%m-%d %H:%M:%S（北京时间）")
+    params = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in parameters.items())
+    tables = []
+    for name in data.present:
+        path = data.processed_dir / f"{name}.parquet"
+        tables.append({"数据表": f"{name}.parquet", "行数": data.rows(name), "SHA-256": file_sha256(path)[:16]})
+    raw = data.files
+    raw_rows = pd.DataFrame({
+        "原始文件": raw["source_file"], "类型": raw["source_type"], "工作表": column(raw, "source_sheet", "sheet"),
+        "读取行数": raw["rows_read"], "SHA-256": raw["sha256"].astype("string").str[:16], "状态": raw["status"],
+    })
+    raw_list = screen_only(
+        Html(f"<details><summary>原始报送文件 {len(raw_rows)} 个</summary>{table(raw_rows)}</details>"),
+        f"原始报送文件 {len(raw_rows)} 个（清单见 HTML 版）")
+    meta = (f'<table class="meta"><tr><th>规则版本</th><td>{esc(version)}</td></tr>'
+            f'<tr><th>规则文件 SHA-256</th><td><code>{esc(digest[:16])}</code>（{esc(Path(rulebook_path).name)}）</td></tr>'
+            f'<tr><th>生成时间</th><td>{esc(made)}</td></tr>{params}</table>')
+    return Html(f'<section class="provenance"><h2>报告信息</h2>{meta}'
+                f'<h3>读取的数据表</h3>{table(pd.DataFrame(tables))}{raw_list}</section>')
+
+
+# ---------------------------------------------------------------------------------- html pieces
+def table(frame: pd.DataFrame, *, highlight: pd.Series | None = None, classes: str = "report-table",
+          empty: str = "（无）") -> Html:
+    """An escaped HTML table of a frame whose column labels are already the headers to show.
+    Floats print with 2 decimals, datetimes as dates (with time when they have one), flags as 是/否;
+    rows where `highlight` is true are marked."""
+    if frame.empty:
+        return Html(f'<p class="empty">{esc(empty)}</p>')
+    shown = frame.copy()
+    for column in shown.columns:
+        shown[column] = _display(shown[column])
+    head = "".join(f"<th>{esc(c)}</th>" for c in shown.columns)
+    marks = list(highlight.fillna(False).astype(bool)) if highlight is not None else [False] * len(shown)
+    body = []
+    for mark, values in zip(marks, shown.itertuples(index=False)):
+        cells = "".join(f"<td>{esc(v)}</td>" for v in values)
+        body.append(f'<tr class="highlight">{cells}</tr>' if mark else f"<tr>{cells}</tr>")
+    return Html(f'<table class="{esc(classes)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def _display(column: pd.Series) -> pd.Series:
+    # List-valued cells (e.g. not_assessed stored as a list) read as "a、b".
+    if column.dtype == object and column.map(lambda v: isinstance(v, SEQUENCES)).any():
+        column = column.map(lambda v: "、".join(map(str, v)) if isinstance(v, SEQUENCES) else v)
+    if pd.api.types.is_bool_dtype(column):
+        return column.map(lambda v: "" if pd.isna(v) else ("是" if v else "否"))
+    if pd.api.types.is_datetime64_any_dtype(column):
+        has_time = bool(((column - column.dt.normalize()).dt.total_seconds().fillna(0) != 0).any())
+        return column.dt.strftime("%Y-%m-%d %H:%M" if has_time else "%Y-%m-%d").astype("object").where(column.notna(), "")
+    if pd.api.types.is_float_dtype(column):
+        return column.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    return column.astype("object").where(column.notna(), "")
+
+
+def figure(fig: Figure, alt: str = "") -> Html:
+    """A figure as an embedded PNG (no file beside the report, nothing fetched)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return Html(f'<figure class="chart"><img alt="{esc(alt)}" src="data:image/png;base64,{encoded}"/></figure>')
+
+
+def paragraphs(texts: list[str], classes: str = "summary") -> Html:
+    return Html(f'<div class="{esc(classes)}">' + "".join(f"<p>{esc(t)}</p>" for t in texts) + "</div>")
+
+
+def note(text: str) -> Html:
+    return Html(f'<p class="note">{esc(text)}</p>')
+
+
+def screen_only(block: Html, printed_note: str = "") -> Html:
+    """A block shown on screen but left out of the PDF (long lists), with an optional line the PDF
+    shows in its place."""
+    note_html = f'<p class="note print-only">{esc(printed_note)}</p>' if printed_note else ""
+    return Html(f'<div class="screen-only">{block}</div>{note_html}')
+
+
+def heading(text: str, level: int = 3) -> Html:
+    return Html(f"<h{level}>{esc(text)}</h{level}>")

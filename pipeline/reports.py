@@ -1,0 +1,168 @@
+"""Which reports a run makes, and where they go (SPEC "Reports", "Interface").
+
+`build_reports` is what `python -m pipeline report|annual` and `make report|annual|all` call:
+- monthly, for YYYY-MM: reports/<YYYY-MM>/月度排名通报_<YYYY-MM>.html, .pdf and .xlsx, and every
+  unit's scorecard reports/<YYYY-MM>/单位成绩单/<unit_id>_<name>.html;
+- annual, for YYYY: reports/<YYYY>/年度考核报告_<YYYY>.html and .xlsx;
+- all: every month with scores, then every year with an assessment, in one pool.
+Nothing is redone whose outputs are newer than its inputs (the processed tables, the notebook, the
+rulebook and the report code).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import render
+from pipeline.config import NOTEBOOKS_DIR
+from pipeline.errors import InputError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Library modules whose change changes a report's content.
+REPORT_CODE = ["charts.py", "export.py", "fonts.py", "html_page.py", "narrative.py", "report_annual.py",
+               "report_helpers.py", "report_monthly.py", "report_scorecard.py", "report_tables.py"]
+BUILD_DIR_NAME = ".build"
+
+
+def safe_filename(text: str) -> str:
+    """A unit name usable as a file name on Windows and Linux alike."""
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", str(text)).strip().strip(".")
+    return re.sub(r"\s+", "", cleaned) or "_"
+
+
+def monthly_paths(reports: Path, period: str) -> dict[str, Path]:
+    folder = Path(reports) / period
+    stem = f"月度排名通报_{period}"
+    return {"html": folder / f"{stem}.html", "pdf": folder / f"{stem}.pdf", "xlsx": folder / f"{stem}.xlsx",
+            "scorecards": folder / "单位成绩单"}
+
+
+def annual_paths(reports: Path, year: str) -> dict[str, Path]:
+    folder = Path(reports) / str(year)
+    stem = f"年度考核报告_{year}"
+    return {"html": folder / f"{stem}.html", "xlsx": folder / f"{stem}.xlsx"}
+
+
+def _inputs(processed: Path, rulebook_path: Path) -> list[Path]:
+    return [*sorted(Path(processed).glob("*.parquet")), Path(rulebook_path),
+            *[PACKAGE_DIR / name for name in REPORT_CODE]]
+
+
+def _read(processed: Path, table: str, columns: list[str]) -> pd.DataFrame:
+    path = Path(processed) / f"{table}.parquet"
+    if not path.exists():
+        raise InputError(f"缺少处理后数据表 {path.name}，请先运行 `python -m pipeline process`"
+                         f"(processed table missing: {path})")
+    return pd.read_parquet(path, columns=columns)
+
+
+def _monthly_plan(period: str, processed: Path, reports: Path, rulebook_path: Path,
+                  units: list[str] | None, scores: pd.DataFrame) -> tuple[list[render.Job], list[tuple]]:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise InputError(f"月份格式应为 YYYY-MM，收到 {period!r}(period must be YYYY-MM)")
+    month = scores.loc[scores["period"].astype("str") == period]
+    if month.empty:
+        known = sorted(scores["period"].astype("str").unique())
+        span = f"{known[0]} 至 {known[-1]}" if known else "无"
+        raise InputError(f"没有 {period} 的得分数据（已有月份：{span}）(no scores for {period})")
+    names = dict(zip(month["unit_id"].astype("str"), month["name"].astype("str") if "name" in month else month["unit_id"].astype("str")))
+    if units:
+        unknown = [u for u in units if u not in names]
+        if unknown:
+            raise InputError(f"单位编号不存在：{', '.join(unknown)}(unknown unit_id)")
+    chosen = list(units) if units is not None else sorted(names)
+    paths = monthly_paths(reports, period)
+    inputs = _inputs(processed, rulebook_path)
+    common = {"PROCESSED_DIR": str(Path(processed).resolve()), "RULEBOOK": str(Path(rulebook_path).resolve())}
+    jobs = [render.Job(NOTEBOOKS_DIR / "monthly_circular.py", {"PERIOD": period, **common}, paths["html"],
+                       f"月度排名通报 {period}", inputs, pdf=paths["pdf"])]
+    for unit_id in chosen:
+        output = paths["scorecards"] / f"{safe_filename(unit_id)}_{safe_filename(names[unit_id])}.html"
+        jobs.append(render.Job(NOTEBOOKS_DIR / "unit_scorecard.py", {"UNIT_ID": unit_id, "PERIOD": period, **common},
+                               output, f"单位成绩单 {unit_id} {names[unit_id]} {period}", inputs))
+    return jobs, [("monthly", period, paths["xlsx"], inputs)]
+
+
+def _annual_plan(year: str, processed: Path, reports: Path, rulebook_path: Path,
+                 annual: pd.DataFrame) -> tuple[list[render.Job], list[tuple]]:
+    if not re.fullmatch(r"\d{4}", str(year)):
+        raise InputError(f"年份格式应为 YYYY，收到 {year!r}(year must be YYYY)")
+    if not (annual["year"].astype("string") == str(year)).any():
+        known = sorted(annual["year"].astype("string").unique())
+        raise InputError(f"没有 {year} 年的年度考核数据（已有：{', '.join(known) or '无'}）(no assessment for {year})")
+    paths = annual_paths(reports, year)
+    inputs = _inputs(processed, rulebook_path)
+    params = {"YEAR": str(year), "PROCESSED_DIR": str(Path(processed).resolve()),
+              "RULEBOOK": str(Path(rulebook_path).resolve())}
+    job = render.Job(NOTEBOOKS_DIR / "annual_assessment.py", params, paths["html"], f"年度考核报告 {year}", inputs)
+    return [job], [("annual", str(year), paths["xlsx"], inputs)]
+
+
+def build_reports(kind: str, period_or_year: str | None, processed: Path, reports: Path, rulebook_path: Path,
+                  units: list[str] | None = None, *, workers: int = 2, force: bool = False,
+                  echo: Callable[[str], None] = print) -> list[Path]:
+    """Build the reports of one month ("monthly", "YYYY-MM"), one year ("annual", "YYYY") or
+    everything ("all", None). `period_or_year` None: the latest month / year with data.
+    `units` limits the monthly scorecards (None: every unit; []: none).
+    Returns the paths of every output (made now or already up to date).
+    Raises InputError (ReportError for a failing notebook) with one clear message."""
+    processed, reports, rulebook_path = Path(processed), Path(reports), Path(rulebook_path)
+    if not rulebook_path.is_file():
+        raise InputError(f"找不到规则文件 {rulebook_path}(rulebook not found)")
+    jobs: list[render.Job] = []
+    workbooks: list[tuple] = []
+    if kind in ("monthly", "all"):
+        scores = _read(processed, "monthly_scores", None)
+        known = sorted(scores["period"].astype("str").unique())
+        if kind == "monthly" and period_or_year is None and not known:
+            raise InputError("没有任何月份的得分数据(monthly_scores is empty)")
+        # SPEC "Interface": the default period is the latest month with data.
+        periods = known if kind == "all" else [period_or_year or known[-1]]
+        for period in periods:
+            more_jobs, more_books = _monthly_plan(str(period), processed, reports, rulebook_path, units, scores)
+            jobs += more_jobs
+            workbooks += more_books
+    if kind in ("annual", "all"):
+        annual = _read(processed, "annual_assessment", None)
+        known_years = sorted(annual["year"].astype("string").dropna().unique())
+        if kind == "annual" and period_or_year is None and not known_years:
+            raise InputError("没有任何年度考核数据(annual_assessment is empty)")
+        years = known_years if kind == "all" else [str(period_or_year or known_years[-1])]
+        for year in years:
+            more_jobs, more_books = _annual_plan(str(year), processed, reports, rulebook_path, annual)
+            jobs += more_jobs
+            workbooks += more_books
+    if kind not in ("monthly", "annual", "all"):
+        raise InputError(f"未知的报告类型 {kind!r}(kind must be monthly, annual or all)")
+    # Long jobs (circulars with their PDF, annual reports) first, so no worker idles at the end.
+    jobs.sort(key=lambda job: job.notebook.name == "unit_scorecard.py")
+    outputs = _write_workbooks(workbooks, processed, rulebook_path, force, echo)
+    outputs += render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo)
+    return outputs
+
+
+def _write_workbooks(workbooks: list[tuple], processed: Path, rulebook_path: Path, force: bool,
+                     echo: Callable[[str], None]) -> list[Path]:
+    """The Excel attachments: cheap, so made here in the driver, each only when stale."""
+    from pipeline import export
+    from pipeline import report_helpers as rh
+
+    data = None
+    written = []
+    for kind, subject, path, inputs in workbooks:
+        written.append(path)
+        if not force and render.is_fresh([path], inputs):
+            continue
+        start = time.perf_counter()
+        data = data or rh.load_tables(processed)
+        if kind == "monthly":
+            export.write_monthly_workbook(path, data, subject, rulebook_path)
+        else:
+            export.write_annual_workbook(path, data, subject, rulebook_path)
+        echo(f"Excel {path.name}  {time.perf_counter() - start:.1f} s")
+    return written

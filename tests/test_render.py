@@ -1,0 +1,120 @@
+"""The report driver end to end on the tiny fixture: one circular (HTML, PDF, Excel) and one scorecard
+rendered once (report_fixtures.rendered_month); then skip-when-fresh and fail-atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+
+import pytest
+import report_fixtures as fx
+from report_fixtures import rendered_month  # noqa: F401  (shared session fixture)
+
+from pipeline import html_page, render
+from pipeline.reports import build_reports
+
+CIRCULAR = "2020-03/月度排名通报_2020-03"
+SCORECARD = "2020-03/单位成绩单/T05_青山办事处.html"
+
+
+def test_outputs_named_as_the_office_files_them(rendered_month):
+    reports = rendered_month.reports
+    expected = [reports / f"{CIRCULAR}.xlsx", reports / f"{CIRCULAR}.html", reports / f"{CIRCULAR}.pdf",
+                reports / SCORECARD]
+    assert rendered_month.outputs == expected
+    assert all(path.is_file() and path.stat().st_size > 0 for path in expected)
+    assert any(line.startswith("[2/2]") for line in rendered_month.log)  # one progress line per notebook
+
+
+def test_circular_shows_the_data_hides_the_code(rendered_month):
+    page = (rendered_month.reports / f"{CIRCULAR}.html").read_text(encoding="utf-8")
+    assert "2020年3月 安全生产月度排名通报" in page and '<html lang="zh">' in page
+    assert "jp-InputArea-editor" not in page and "load_tables(" not in page  # code cells hidden
+    for name in fx.UNITS["name"]:
+        assert name in page
+    assert "全区共发生生产安全事故2起、死亡1人" in page
+    assert "2020.1-test" in page  # rulebook version
+    rulebook_hash = hashlib.sha256(rendered_month.rulebook.read_bytes()).hexdigest()[:16]
+    assert rulebook_hash in page
+    assert "monthly_scores.parquet" in page and "生成时间" in page
+    assert "data:image/png;base64," in page  # charts embedded
+    # free text from the data is escaped, never markup
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+
+
+def test_reports_open_offline(rendered_month):
+    for path in [rendered_month.reports / f"{CIRCULAR}.html", rendered_month.reports / SCORECARD]:
+        page = path.read_text(encoding="utf-8")
+        assert html_page.remote_references(page) == []
+        remote = re.compile(r"^\s*(https?:)?//", re.I)
+        for src in re.findall(r"<script\b[^>]*\bsrc\s*=\s*[\"']?([^\"'\s>]+)", page, re.I):
+            assert not remote.match(src), src
+        for href in re.findall(r"<link\b[^>]*\bhref\s*=\s*[\"']?([^\"'\s>]+)", page, re.I):
+            assert not remote.match(href), href
+        for url in re.findall(r"url\(\s*[\"']?([^)\"']+)", page, re.I):
+            assert not remote.match(url), url
+        assert "require.js" not in page and "MathJax.js" not in page
+
+
+def test_strip_remote_removes_what_the_stock_template_adds():
+    page = ('<script src="https://cdnjs.example/require.min.js"></script><link rel="stylesheet" '
+            'href="//fonts.example/css"><style>@font-face{src:url("https://x.example/f.woff")}</style>')
+    assert html_page.remote_references(page)
+    assert html_page.remote_references(html_page.strip_remote(page)) == []
+
+
+def test_scorecard_traces_every_lost_point(rendered_month):
+    page = (rendered_month.reports / SCORECARD).read_text(encoding="utf-8")
+    assert "青山办事处" in page
+    assert "+挂牌督办 再扣5分" in page and "逾期重大隐患 每项扣3分" in page
+    assert "青山办事处_隐患台账.xlsx" in page  # source file of the record
+    assert "重大隐患 YH-T05-002" in page  # what the record says
+    assert "第5名 / 共6个单位" in page
+
+
+def test_pdf_is_set_in_the_cjk_font(rendered_month):
+    pdf = rendered_month.reports / f"{CIRCULAR}.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdffonts") is None:
+        pytest.skip("pdffonts (poppler-utils) not installed")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Noto-Sans-SC" in fonts or "NotoSansSC" in fonts
+
+
+def test_rerun_with_nothing_changed_does_nothing(rendered_month):
+    before = {p: p.stat().st_mtime_ns for p in rendered_month.outputs}
+    log: list[str] = []
+    outputs = build_reports("monthly", "2020-03", rendered_month.processed, rendered_month.reports,
+                            rendered_month.rulebook, units=["T05"], echo=log.append)
+    assert outputs == rendered_month.outputs
+    assert {p: p.stat().st_mtime_ns for p in outputs} == before
+    assert not any(line.startswith("[") for line in log) and any("跳过" in line for line in log)
+
+
+def test_a_changed_input_makes_a_job_stale(rendered_month, tmp_path):
+    html = rendered_month.reports / f"{CIRCULAR}.html"
+    newer = tmp_path / "table.parquet"
+    newer.write_bytes(b"x")
+    assert render.is_fresh([html], [rendered_month.rulebook])
+    assert not render.is_fresh([html], [rendered_month.rulebook, newer])
+
+
+def test_a_failing_notebook_names_the_cell_and_keeps_the_old_report(tmp_path):
+    notebook = tmp_path / "broken.py"
+    notebook.write_text('# %% tags=["parameters"]\nDIVISOR = 1\n\n# %%\nx = 1\n\n# %%\n1 / (DIVISOR - 1)\n',
+                        encoding="utf-8")
+    output = tmp_path / "out" / "broken.html"
+    output.parent.mkdir()
+    output.write_text("previous report", encoding="utf-8")
+    job = render.Job(notebook, {"DIVISOR": 1}, output, "broken", inputs=[])
+    log: list[str] = []
+    with pytest.raises(render.ReportError) as failure:
+        render.run_jobs([job], tmp_path / "build", force=True, echo=log.append)
+    message = str(failure.value)
+    assert "broken.py" in message and "ZeroDivisionError" in message
+    assert "1 / (DIVISOR - 1)" in message and "cell" in message
+    assert "Traceback" not in message
+    assert output.read_text(encoding="utf-8") == "previous report"
+    assert not list(output.parent.glob(".*tmp"))

@@ -1,0 +1,60 @@
+"""Report sections as the notebooks call them (no kernel): the annual report's facts and the
+monthly annex, on the tiny fixture."""
+
+from __future__ import annotations
+
+import pytest
+import report_fixtures as fx
+
+from pipeline import report_annual as annual
+from pipeline import report_helpers as rh
+from pipeline import report_monthly as monthly
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return rh.load_tables(fx.write_processed(tmp_path_factory.mktemp("processed")))
+
+
+def test_annual_overview(data):
+    text = str(annual.overview(data, "2020"))
+    assert "2020年度共考核9个单位：优秀1个、良好4个、合格3个、不合格1个。" in text
+    assert "一票否决1个（青山办事处），黄牌警告1个（高新区管理处）。" in text
+    assert "名次不稳健的单位：东湖办事处" in text
+    assert "全年共发生生产安全事故3起、死亡1人；2019年无数据，不作同比。" in text
+
+
+def test_annual_tables_mark_vetoes_and_robustness(data):
+    table = annual.assessment_rows(data, "2020")
+    row = table.set_index("单位").loc["东湖办事处"]
+    assert row["名次稳健性"].startswith("“表扬”名次不稳健")
+    assert table.set_index("单位").loc["青山办事处", "一票否决"]
+    vetoes = str(annual.vetoes(data, "2020"))
+    assert "瞒报谎报事故1起" in vetoes and "较大事故2起" in vetoes
+
+
+def test_year_on_year_only_when_last_year_exists(data):
+    assert "不作同比" in str(annual.year_on_year(data, "2020"))
+
+
+def test_missing_submissions_annex(data):
+    html = str(monthly.missing_submissions(data, "2020-03"))
+    assert "未报送" in html and "迟报" in html
+    assert "1 个单位有报表未收到" in html
+
+
+def test_quarantine_and_files_annex(data):
+    assert "未知单位" in str(monthly.quarantine_summary(data, "2020-03"))
+    detail = str(monthly.quarantine_detail(data, "2020-03"))
+    assert "&lt;script&gt;" in detail and "<script>" not in detail
+    assert 'class="screen-only"' in detail  # the long list stays out of the PDF
+    files = str(monthly.files_summary(data, "2020-03"))
+    assert "坏文件.xls" in files and "无法读取 1 个" in files
+
+
+def test_annex_is_scoped_to_the_month(data):
+    # The listed hazard ledgers state March: February's annex leaves their quarantined rows out,
+    # keeps the row of a file the files table does not know, and the unreadable file (no month).
+    february = str(monthly.quarantine_summary(data, "2020-02"))
+    assert "未知单位" not in february and "罚款金额无法识别" in february
+    assert "坏文件.xls" in str(monthly.files_summary(data, "2020-02"))

@@ -79,14 +79,32 @@ class Registry:
 
 @dataclass
 class SheetResult:
-    """What one sheet yielded; `summary` becomes its row of the `files` table."""
+    """What a batch (or one sheet) yielded for one source; `summary` is a sheet's `files` row."""
 
     source: str | None
     data: pd.DataFrame
     quarantine: pd.DataFrame
     warnings: pd.DataFrame
+    summary: dict | None = None
+    meta: SheetMeta | None = None
+    title_periods: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SheetPart:
+    """One sheet after the cheap per-sheet step: its layout and its body rows, not yet parsed.
+
+    `frame` holds every body cell as `_c<j>` (j = the sheet's column) plus, for each mapped
+    column, its raw text under the canonical name, and `_row` (the analyst's row number).
+    """
+
+    source: str | None
     summary: dict
     meta: SheetMeta
+    layout: Layout | None = None
+    frame: pd.DataFrame | None = None
+    counts: dict = field(default_factory=dict)
+    head_texts: list[str] = field(default_factory=list)
 
 
 def empty_issues() -> pd.DataFrame:
@@ -95,23 +113,25 @@ def empty_issues() -> pd.DataFrame:
     return frame
 
 
-def clean_sheet(sheet: RawSheet, file_name: str, rules: IngestRules, registry: Registry) -> SheetResult:
+def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetPart:
+    """Recognise a sheet and cut out its body; everything per row happens later, in a batch."""
     layout = detect_layout(sheet, rules, file_name)
     total_rows = len(sheet.preamble) + len(sheet.grid)
     summary = {"source_file": file_name, "source_sheet": sheet.name, "source_type": layout.source, "rows_read": 0,
                "clean": 0, "quarantined": 0, "nondata": 0, "duplicates": 0, "rows_unread": 0,
                "nondata_detail": "", "status": "ok", "message": ""}
-    head_texts = row_texts(pd.DataFrame(sheet_rows(sheet, layout.header_start if layout.source else 12)))
-    meta = read_meta(head_texts.tolist(), file_name)
-    nothing = SheetResult(layout.source, pd.DataFrame(), empty_issues(), empty_issues(), summary, meta)
-    nonempty = total_rows and (sheet.grid.astype("str") != "").to_numpy().any()
+    head_texts = row_texts(pd.DataFrame(sheet_rows(sheet, layout.header_start if layout.source else 12))).tolist()
+    meta = read_meta(head_texts, file_name)
+    part = SheetPart(layout.source, summary, meta, head_texts=head_texts)
     if sheet.name.strip() in rules.skip_sheets or sheet.name.startswith("_"):
-        summary.update(status="skipped", message="说明类工作表,不含数据(instructions sheet, skipped)")
-        return nothing
+        summary.update(source_type=None, status="skipped", message="说明类工作表,不含数据(instructions sheet, skipped)")
+        part.source = None
+        return part
+    nonempty = total_rows and (sheet.grid.astype("str") != "").to_numpy().any()
     if layout.source is None:
         summary.update(status="unrecognised" if nonempty else "empty", rows_unread=total_rows if nonempty else 0,
                        message="无法识别为事故、执法检查、隐患或年度考评表:找不到表头(no recognisable header)" if nonempty else "空工作表(empty sheet)")
-        return nothing
+        return part
     source = rules.sources[layout.source]
     problems = []
     if layout.missing_required:
@@ -121,52 +141,113 @@ def clean_sheet(sheet: RawSheet, file_name: str, rules: IngestRules, registry: R
         problems.append(f"列“{source.columns[name].header}”出现{len(labels)}次({'、'.join(labels)}),无法确定以哪列为准(duplicated column)")
     if problems:
         summary.update(status="error", rows_unread=total_rows, message=";".join(problems))
-        return nothing
+        part.source = None
+        return part
 
     body_start = layout.header_start + layout.header_span - len(sheet.preamble)
-    body = sheet.grid.iloc[max(body_start, 0):]
-    body = _fill_merged(body, sheet, body_start)
-    row_numbers = sheet.first_row + len(sheet.preamble) + np.arange(max(body_start, 0), len(sheet.grid))
-    kinds = _classify(body, layout, rules)
+    body = _fill_merged(sheet.grid.iloc[max(body_start, 0):], sheet, body_start)
+    frame = body.fillna("").astype("str")
+    frame.columns = [f"_c{j}" for j in range(frame.shape[1])]
+    for c, canonical in layout.columns.items():
+        frame[canonical] = frame[f"_c{c}"]
+    frame["_row"] = sheet.first_row + len(sheet.preamble) + np.arange(max(body_start, 0), len(sheet.grid))
     above = sheet_rows(sheet, layout.header_start)
     counts = {k: 0 for k in NONDATA_KINDS}
     counts["空行"] += sum(1 for r in above if not "".join(r).strip())
     counts["标题"] += sum(1 for r in above if "".join(r).strip())
     counts["表头"] += layout.header_span
-    for kind, n in kinds[kinds != ""].value_counts().items():
-        counts[kind] += int(n)
-    footer_texts = row_texts(body[kinds.eq("页脚").to_numpy()]).tolist()
-    meta = read_meta(head_texts.tolist() + footer_texts, file_name)
-
-    data_mask = kinds.eq("").to_numpy()
-    rows = body[data_mask]
-    numbers = pd.Series(row_numbers[data_mask], dtype="Int64")
-    parsed, errors, raw = _parse_columns(rows, layout, source, rules, registry, meta)
-    parsed.index = errors.index = raw.index = numbers.index
-    _row_checks(layout.source, parsed, errors, rules)
-    parsed["unit_id"] = parsed["unit"]
-    parsed["unit"] = parsed["unit_id"].map(registry.names).astype("str")
-
-    bad = errors.notna().any(axis=1)
-    quarantine = _issues(errors[bad], raw[bad], numbers[bad], file_name, sheet.name, layout, source)
-    warnings = _row_warnings(layout.source, parsed, raw, numbers, file_name, sheet.name, layout, source, registry)
-    data = parsed[~bad].copy()
-    data["source_file"] = file_name
-    data["source_sheet"] = sheet.name
-    data["source_row"] = numbers[~bad]
-    data["_title_period"] = meta.title_period or ""
-    warnings = warnings[warnings["source_row"].isin(set(data["source_row"]))]
-
-    nondata = sum(counts.values())
-    summary.update(rows_read=total_rows, nondata=nondata, quarantined=int(bad.sum()),
-                   nondata_detail=" ".join(f"{k}{v}" for k, v in counts.items() if v))
+    summary["rows_read"] = total_rows
+    part.layout, part.frame, part.counts = layout, frame.reset_index(drop=True), counts
     notes = []
     if layout.personal:
         notes.append(f"已删除个人信息列(personal data dropped):{'、'.join(layout.personal)}")
     if layout.unknown:
         notes.append(f"未识别的列已忽略(unknown columns ignored):{'、'.join(layout.unknown[:8])}")
     summary["message"] = ";".join(notes)
-    return SheetResult(layout.source, data.reset_index(drop=True), quarantine, warnings, summary, meta)
+    return part
+
+
+def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) -> list[SheetResult]:
+    """Classify, parse and check the rows of many sheets at once, one pass per source.
+
+    Per-sheet work is only layout detection; the per-row work runs once per source over all
+    sheets, so a year of several hundred small workbooks costs little more than one big one.
+    Each part's `summary` and `meta` are completed in place.
+    """
+    results = []
+    for source_name, spec in rules.sources.items():
+        members = [p for p in parts if p.source == source_name and p.frame is not None]
+        if not members:
+            continue
+        frames = []
+        for key, part in enumerate(members):
+            frames.append(part.frame.assign(_sheet=key))
+        batch = pd.concat(frames, ignore_index=True)
+        cell_columns = sorted((c for c in batch.columns if c.startswith("_c")), key=lambda c: int(c[2:]))
+        batch[cell_columns] = batch[cell_columns].fillna("")
+        for name in spec.columns:
+            if name not in batch:
+                batch[name] = ""
+        batch[list(spec.columns)] = batch[list(spec.columns)].fillna("")
+        results.append(_clean_source(batch, cell_columns, members, spec, rules, registry))
+    return results
+
+
+def _clean_source(batch, cell_columns, members, spec: SourceSpec, rules, registry) -> SheetResult:
+    source = spec.name
+    kinds = _classify(batch, cell_columns, members, spec, rules)
+    sheet_key = batch["_sheet"]
+    for key, part in enumerate(members):
+        mine = kinds[sheet_key.eq(key).to_numpy()]
+        for kind, n in mine[mine != ""].value_counts().items():
+            part.counts[kind] += int(n)
+        footers = batch.loc[mine.index[mine.eq("页脚").to_numpy()], cell_columns]
+        if len(footers):
+            part.meta = read_meta(part.head_texts + row_texts(footers).tolist(), part.summary["source_file"])
+        part.summary["nondata"] = sum(part.counts.values())
+        part.summary["nondata_detail"] = " ".join(f"{k}{v}" for k, v in part.counts.items() if v)
+
+    rows = batch[kinds.eq("").to_numpy()].reset_index(drop=True)
+    files = pd.Series([p.summary["source_file"] for p in members], dtype="str")
+    sheets = pd.Series([p.summary["source_sheet"] for p in members], dtype="str")
+    keys = rows["_sheet"].to_numpy()
+    where = {"file": pd.Series(files.to_numpy()[keys], dtype="str"), "sheet": pd.Series(sheets.to_numpy()[keys], dtype="str"),
+             "row": pd.Series(rows["_row"].to_numpy(), dtype="Int64"),
+             "labels": {name: pd.Series([_column_label(p.layout, spec, name) for p in members], dtype="str").to_numpy()[keys] for name in spec.columns}}
+    title_years = pd.Series([p.meta.title_year for p in members], dtype="Int64").to_numpy()[keys]
+    parsed, errors, raw = _parse_columns(rows, spec, rules, registry, pd.Series(title_years, dtype="Int64"))
+    _row_checks(source, parsed, errors, rules)
+    parsed["unit_id"] = parsed["unit"]
+    parsed["unit"] = parsed["unit_id"].map(registry.names).astype("str")
+
+    bad = errors.notna().any(axis=1)
+    quarantine = _issues(errors[bad], raw[bad], where, bad, source)
+    warnings = _row_warnings(source, parsed, raw, where, spec, registry)
+    data = parsed[~bad].copy()
+    data["source_file"] = where["file"][~bad]
+    data["source_sheet"] = where["sheet"][~bad]
+    data["source_row"] = where["row"][~bad]
+    periods = pd.Series([p.meta.title_period or "" for p in members], dtype="str").to_numpy()[keys]
+    data["_title_period"] = pd.Series(periods, dtype="str")[~bad]
+    if not warnings.empty:
+        kept = pd.MultiIndex.from_frame(data[["source_file", "source_sheet", "source_row"]])
+        warnings = warnings[pd.MultiIndex.from_frame(warnings[["source_file", "source_sheet", "source_row"]]).isin(kept)]
+    bad_per_sheet = pd.Series(keys[bad.to_numpy()]).value_counts()
+    for key, part in enumerate(members):
+        part.summary["quarantined"] = int(bad_per_sheet.get(key, 0))
+    return SheetResult(source, data.reset_index(drop=True), quarantine, warnings,
+                       title_periods=[p.meta.title_period for p in members if p.meta.title_period])
+
+
+def clean_sheet(sheet: RawSheet, file_name: str, rules: IngestRules, registry: Registry) -> SheetResult:
+    """One sheet through both steps (tests and small tools; the runner batches)."""
+    part = prepare_sheet(sheet, file_name, rules)
+    results = clean_batch([part], rules, registry)
+    if not results:
+        return SheetResult(part.source, pd.DataFrame(), empty_issues(), empty_issues(), part.summary, part.meta)
+    result = results[0]
+    result.summary, result.meta = part.summary, part.meta
+    return result
 
 
 def _fill_merged(body: pd.DataFrame, sheet: RawSheet, body_start: int) -> pd.DataFrame:
@@ -184,30 +265,35 @@ def _fill_merged(body: pd.DataFrame, sheet: RawSheet, body_start: int) -> pd.Dat
     return body
 
 
-def _classify(body: pd.DataFrame, layout: Layout, rules: IngestRules) -> pd.Series:
+def _classify(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetPart], spec: SourceSpec, rules: IngestRules) -> pd.Series:
     """Non-data kind of each body row ("" for data): 空行, 预留行, 合计, 页脚, 重复表头.
 
     预留行: a template's padding row, where only the pre-filled unit name is present.
     """
-    if body.empty:
+    if batch.empty:
         return pd.Series([], dtype="str")
-    cells = body.fillna("").astype("str")
-    stripped = cells.apply(lambda col: parse.per_unique(col, lambda u: u.str.strip()))
+    stripped = batch[cell_columns].apply(lambda col: parse.per_unique(col, lambda u: u.str.strip()))
     filled = stripped.ne("")
-    kinds = pd.Series("", index=body.index, dtype="str")
-    kinds = kinds.mask(~filled.any(axis=1), "空行")
-    unit_columns = [c for c, name in layout.columns.items() if rules.sources[layout.source].columns[name].type == "unit"]
+    filled_count = filled.sum(axis=1)
+    kinds = pd.Series("", index=batch.index, dtype="str")
+    kinds = kinds.mask(filled_count.eq(0), "空行")
+    unit_columns = [name for name, column in spec.columns.items() if column.type == "unit"]
     if unit_columns:
-        only_units = filled[unit_columns].any(axis=1) & ~filled.drop(columns=unit_columns).any(axis=1)
-        kinds = kinds.mask(kinds.eq("") & only_units, "预留行")
+        units_filled = sum(parse.per_unique(batch[name], lambda u: u.str.strip()).ne("").astype(int) for name in unit_columns)
+        kinds = kinds.mask(kinds.eq("") & units_filled.gt(0) & filled_count.eq(units_filled), "预留行")
     squeeze = lambda u: u.str.normalize("NFKC").str.replace(" ", "", regex=False)  # noqa: E731
     first = parse.per_unique(_first_filled(stripped, filled), squeeze)
-    lead = stripped.iloc[:, : min(3, stripped.shape[1])].apply(lambda c: parse.per_unique(c, squeeze))
+    lead = stripped[cell_columns[:3]].apply(lambda c: parse.per_unique(c, squeeze))
     total = first.str.startswith(tuple(rules.total_markers)) | lead.isin(list(rules.total_markers)).any(axis=1)
     footer = first.str.startswith(tuple(parse.normalise_label(m) for m in rules.footer_markers)) | first.str.startswith(tuple(rules.footer_markers))
-    labels = {c: parse.normalise_label(label) for c, label in layout.labels.items()}
-    same = sum(parse.per_unique(stripped[c], parse.normalise_labels).eq(label).astype(int) for c, label in labels.items()) if labels else 0
-    repeat = pd.Series(same, index=body.index) >= max(2, len(labels) // 2)
+    # A repeated header (a page break in a long export): most mapped cells equal their sheet's header.
+    keys = batch["_sheet"].to_numpy()
+    same = pd.Series(0, index=batch.index)
+    mapped = pd.Series([len(p.layout.labels) for p in members]).to_numpy()[keys]
+    for name in spec.columns:
+        labels = pd.Series([next((parse.normalise_label(l) for c, l in p.layout.labels.items() if p.layout.columns[c] == name), "\x00") for p in members], dtype="str").to_numpy()[keys]
+        same += parse.per_unique(batch[name], parse.normalise_labels).eq(pd.Series(labels, index=batch.index, dtype="str")).astype(int)
+    repeat = same >= np.maximum(2, mapped // 2)
     kinds = kinds.mask(kinds.eq("") & repeat, "重复表头")
     kinds = kinds.mask(kinds.eq("") & total, "合计")
     kinds = kinds.mask(kinds.eq("") & footer, "页脚")
@@ -222,26 +308,26 @@ def _first_filled(cells: pd.DataFrame, filled: pd.DataFrame) -> pd.Series:
     return first
 
 
-def _parse_columns(rows, layout: Layout, source: SourceSpec, rules: IngestRules, registry: Registry, meta: SheetMeta):
+def _parse_columns(rows: pd.DataFrame, spec: SourceSpec, rules: IngestRules, registry: Registry, title_years: pd.Series):
     """Typed values, error reasons and raw text for every canonical column of the source."""
     parsed, errors, raw = {}, {}, {}
-    present = {canonical: c for c, canonical in layout.columns.items()}
     n = len(rows)
-    for name, spec in source.columns.items():
-        raw_text = rows[present[name]].fillna("").astype("str") if name in present else pd.Series([""] * n, index=rows.index, dtype="str")
-        def parse_distinct(distinct: pd.Series) -> pd.DataFrame:
-            result = _parse_one(spec.type, parse.normalise_text(distinct), rules, registry, spec.header)
+    for name, column in spec.columns.items():
+        raw_text = rows[name].fillna("").astype("str").reset_index(drop=True)
+
+        def parse_distinct(distinct: pd.Series, column=column) -> pd.DataFrame:
+            result = _parse_one(column.type, parse.normalise_text(distinct), rules, registry, column.header)
             return pd.DataFrame({"values": result.values, "errors": result.errors})
 
-        result = parse.per_unique(raw_text, lambda u: parse_distinct(u)) if n else parse_distinct(raw_text)
+        result = parse.per_unique(raw_text, parse_distinct) if n else parse_distinct(raw_text)
         values, problem = result["values"], result["errors"]
-        if spec.type == "year" and meta.title_year:
-            values = values.fillna(meta.title_year)
-        if spec.required:
+        if column.type == "year":
+            values = values.fillna(title_years.astype(values.dtype))
+        if column.required:
             problem = problem.mask(values.isna() & problem.isna(), "必填项为空(required value missing)")
         parsed[name] = values.reset_index(drop=True)
         errors[name] = problem.reset_index(drop=True)
-        raw[name] = raw_text.reset_index(drop=True)
+        raw[name] = raw_text
     return pd.DataFrame(parsed), pd.DataFrame(errors, dtype="str"), pd.DataFrame(raw, dtype="str")
 
 
@@ -360,7 +446,7 @@ def _row_checks(source: str, data: pd.DataFrame, errors: pd.DataFrame, rules: In
         errors["year"] = errors["year"].mask(data["year"].isna() & errors["year"].isna(), "无法确定年度:表中无“年度”列,标题和文件名也未写明(year unknown)")
 
 
-def _row_warnings(source, data, raw, numbers, file_name, sheet, layout, spec, registry) -> pd.DataFrame:
+def _row_warnings(source, data, raw, where, spec, registry) -> pd.DataFrame:
     """Findings on rows that stay clean (SPEC: 'warning')."""
     found = []
 
@@ -368,7 +454,7 @@ def _row_warnings(source, data, raw, numbers, file_name, sheet, layout, spec, re
         mask = mask.fillna(False).astype(bool)
         if mask.any():
             reasons = reason[mask] if isinstance(reason, pd.Series) else reason
-            found.append(_frame(numbers[mask], file_name, sheet, source, _column_label(layout, spec, column), raw[column][mask], reasons))
+            found.append(_frame(where, mask, source, column, raw[column][mask], reasons))
 
     if source == "accidents":
         differs = data["level_submitted"].notna() & data["level_submitted"].ne(data["level"])
@@ -384,8 +470,7 @@ def _row_warnings(source, data, raw, numbers, file_name, sheet, layout, spec, re
         if cspec.type in ("text", "industry", "credit_code"):  # the columns `scrub` may have changed
             scrubbed = data[column].fillna("").str.contains(SCRUBBED, regex=False) & ~raw[column].str.contains(SCRUBBED, regex=False)
             if scrubbed.any():
-                found.append(_frame(numbers[scrubbed], file_name, sheet, source, _column_label(layout, spec, column),
-                                    pd.Series(SCRUBBED, index=scrubbed[scrubbed].index, dtype="str"),
+                found.append(_frame(where, scrubbed, source, column, pd.Series(SCRUBBED, index=scrubbed[scrubbed].index, dtype="str"),
                                     "文本中含身份证号或电话号码,已脱敏(personal numbers removed from text)"))
     return pd.concat(found, ignore_index=True) if found else empty_issues()
 
@@ -397,26 +482,32 @@ def _column_label(layout: Layout, spec: SourceSpec, column: str) -> str:
     return f"{spec.columns[column].header} ({column})"
 
 
-def _frame(rows, file_name, sheet, table, column, raw_values, reasons) -> pd.DataFrame:
+def _frame(where: dict, mask: pd.Series, table: str, column: str, raw_values, reasons) -> pd.DataFrame:
+    """Issue rows for the masked rows of a batch, located by `where` (file, sheet, row, labels)."""
+    mask = mask.to_numpy()
     frame = pd.DataFrame({
-        "source_file": file_name, "source_sheet": sheet, "source_row": pd.array(rows, dtype="Int64"),
-        "table": table, "column": column, "raw_value": scrub(pd.Series(raw_values, dtype="str")).to_numpy(),
+        "source_file": where["file"][mask].to_numpy(), "source_sheet": where["sheet"][mask].to_numpy(),
+        "source_row": pd.array(where["row"][mask].to_numpy(), dtype="Int64"), "table": table,
+        "column": where["labels"][column][mask], "raw_value": scrub(pd.Series(raw_values, dtype="str")).to_numpy(),
         "reason": reasons.to_numpy() if isinstance(reasons, pd.Series) else reasons,
     })
     frame["raw_record"] = pd.Series(pd.NA, index=frame.index, dtype="str")
     return frame.astype({c: "str" for c in ISSUE_COLUMNS if c != "source_row"})
 
 
-def _issues(errors: pd.DataFrame, raw: pd.DataFrame, numbers: pd.Series, file_name, sheet, layout: Layout, spec: SourceSpec) -> pd.DataFrame:
+def _issues(errors: pd.DataFrame, raw: pd.DataFrame, where: dict, bad: pd.Series, table: str) -> pd.DataFrame:
     """One quarantine row per problem cell, each carrying the whole raw row (scrubbed) as JSON."""
     if errors.empty:
         return empty_issues()
     records = scrub(pd.Series([json.dumps({k: v for k, v in r.items() if v}, ensure_ascii=False) for r in raw.to_dict("records")], index=raw.index, dtype="str"))
-    stacked = errors.stack().dropna()
     frames = []
-    for column, group in stacked.groupby(level=1, sort=False):
-        index = group.index.get_level_values(0)
-        frame = _frame(numbers.loc[index], file_name, sheet, spec.name, _column_label(layout, spec, column), raw.loc[index, column], group.reset_index(drop=True))
-        frame["raw_record"] = records.loc[index].to_numpy()
+    for column in errors.columns:
+        problem = errors[column].notna()
+        if not problem.any():
+            continue
+        mask = pd.Series(False, index=bad.index)
+        mask[problem[problem].index] = True
+        frame = _frame(where, mask, table, column, raw.loc[problem, column], errors.loc[problem, column])
+        frame["raw_record"] = records[problem].to_numpy()
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True).sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True).sort_values(["source_file", "source_sheet", "source_row", "column"], kind="stable").reset_index(drop=True)

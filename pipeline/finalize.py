@@ -29,7 +29,7 @@ def data_period(results: list[SheetResult], tables: dict[str, pd.DataFrame]) -> 
     statement of what a submission covers; when no sheet states one, the 1st-99th percentile of
     the primary dates is used, so a few absurd dates cannot stretch the period.
     """
-    months = sorted({r.meta.title_period for r in results if r.meta.title_period and r.source in PRIMARY_DATE})
+    months = sorted({period for r in results if r.source in PRIMARY_DATE for period in r.title_periods})
     if months:
         return pd.Timestamp(months[0] + "-01"), pd.Timestamp(months[-1] + "-01") + pd.offsets.MonthEnd(0)
     dates = pd.concat([tables[t][c] for t, c in PRIMARY_DATE.items() if t in tables and not tables[t].empty], ignore_index=True) if tables else pd.Series(dtype="datetime64[us]")

@@ -60,23 +60,41 @@ def _candidates(rows: list[list[str]], r: int, span: int) -> list[list[str]]:
     return [[lo, up, up + lo] for lo, up in zip(lower, upper)]
 
 
+_ALIASES: dict[int, dict[str, dict[str, str]]] = {}
+
+
+def source_aliases(rules: IngestRules) -> dict[str, dict[str, str]]:
+    """source -> {normalised alias -> canonical column}, built once per rules object."""
+    key = id(rules)
+    if key not in _ALIASES:
+        table: dict[str, dict[str, str]] = {name: {} for name in rules.sources}
+        for alias, hits in rules.alias_index().items():
+            for source, column in hits:
+                table[source].setdefault(alias, column)
+        _ALIASES[key] = table
+    return _ALIASES[key]
+
+
 def detect_layout(sheet: RawSheet, rules: IngestRules, file_name: str) -> Layout:
     rows = sheet_rows(sheet, SCAN_ROWS)
     if not rows:
         return Layout(source=None)
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
-    alias_index = rules.alias_index()
+    aliases = source_aliases(rules)
+    every_alias = set().union(*aliases.values())
+    normal = [[normalise_label(cell) if cell else "" for cell in row] for row in rows]
+    useful = [any(cell in every_alias for cell in row) for row in normal]
 
     best: tuple | None = None
     hint_text = f"{file_name} {sheet.name}"
     for r in range(len(rows)):
         for span in (1, 2):
-            if r + span > len(rows):
+            if r + span > len(rows) or not any(useful[r:r + span]):
                 continue
-            candidates = _candidates(rows, r, span)
+            candidates = _candidates(normal, r, span)
             for source in rules.sources.values():
-                matched = _match(candidates, source.name, alias_index)
+                matched = _match(candidates, aliases[source.name])
                 distinct = set(matched.values())
                 if not distinct:
                     continue
@@ -84,10 +102,11 @@ def detect_layout(sheet: RawSheet, rules: IngestRules, file_name: str) -> Layout
                 hinted = any(h in hint_text for h in source.file_hints)
                 key = (complete, len(distinct), hinted, -span, -r)
                 if best is None or key > best[0]:
-                    best = (key, r, span, source.name, matched, candidates)
+                    best = (key, r, span, source.name, matched)
     if best is None or best[0][1] < 2:
         return Layout(source=None)
-    (complete, score, *_), r, span, source_name, matched, candidates = best
+    (complete, score, *_), r, span, source_name, matched = best
+    candidates = _candidates(rows, r, span)
     source = rules.sources[source_name]
     layout = Layout(source=source_name, header_start=r, header_span=span, score=score)
     seen: dict[str, list[str]] = {}
@@ -97,11 +116,12 @@ def detect_layout(sheet: RawSheet, rules: IngestRules, file_name: str) -> Layout
         layout.columns[c] = canonical
         layout.labels[c] = label
     layout.duplicated = [(name, labels) for name, labels in seen.items() if len(labels) > 1]
+    fragments = [normalise_label(f) for f in rules.personal_headers]
     for c, options in enumerate(candidates):
         label = _label(options)
         if c in matched or not label:
             continue
-        if any(fragment in normalise_label(label) for fragment in map(normalise_label, rules.personal_headers)):
+        if any(fragment in normalise_label(label) for fragment in fragments):
             layout.personal.append(label)
         else:
             layout.unknown.append(label)
@@ -116,13 +136,13 @@ def _label(options: list[str]) -> str:
     return ""
 
 
-def _match(candidates: list[list[str]], source: str, alias_index: dict) -> dict[int, str]:
+def _match(candidates: list[list[str]], aliases: dict[str, str]) -> dict[int, str]:
+    """Column -> canonical name, for the columns whose (normalised) header text is an alias."""
     matched = {}
     for c, options in enumerate(candidates):
         for option in options:
-            hits = [col for src, col in alias_index.get(normalise_label(option), []) if src == source]
-            if hits:
-                matched[c] = hits[0]
+            if option in aliases:
+                matched[c] = aliases[option]
                 break
     return matched
 

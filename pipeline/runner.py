@@ -21,7 +21,7 @@ import pandas as pd
 from filelock import FileLock
 
 from pipeline import config
-from pipeline.clean import Registry, SheetResult, clean_sheet
+from pipeline.clean import Registry, SheetPart, clean_batch, prepare_sheet
 from pipeline.errors import InputError
 from pipeline.finalize import finalize
 from pipeline.ingest_rules import IngestRules, load_ingest_rules
@@ -98,7 +98,7 @@ def _reporting_unit(meta_unit: str | None, file_name: str, registry: Registry) -
     return None
 
 
-def _sheet_row(path: Path, rel: str, sha: str, result: SheetResult | None, registry: Registry, rules: IngestRules, error: str = "") -> dict:
+def _sheet_row(path: Path, rel: str, sha: str, result: SheetPart | None, registry: Registry, rules: IngestRules, error: str = "") -> dict:
     stat = path.stat() if path.exists() else None
     row = {column: None for column in FILES_COLUMNS}
     row.update(source_file=rel, sha256=sha, size_bytes=stat.st_size if stat else None,
@@ -168,7 +168,7 @@ def _up_to_date(processed: Path, stamp: str, score: bool) -> bool:
 
 def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score) -> ProcessResult:
     started = time.perf_counter()
-    results: list[SheetResult] = []
+    parts: list[tuple[Path, str, str, SheetPart]] = []
     rows: list[dict] = []
     for number, path in enumerate(inputs, start=1):
         rel = path.relative_to(raw).as_posix()
@@ -183,11 +183,12 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
             rows.append(_sheet_row(path, rel, "", None, registry, rules, message))
             continue
         for sheet in sheets:
-            result = clean_sheet(sheet, rel, rules, registry)
-            results.append(result)
-            rows.append(_sheet_row(path, rel, sha, result, registry, rules))
-        if number % 50 == 0:
+            parts.append((path, rel, sha, prepare_sheet(sheet, rel, rules)))
+        if number % 100 == 0:
             progress(f"  已读取 {number}/{len(inputs)} 个文件…")
+    progress(f"  已读取 {len(inputs)} 个文件,清洗中…(cleaning)")
+    results = clean_batch([part for *_, part in parts], rules, registry)
+    rows += [_sheet_row(path, rel, sha, part, registry, rules) for path, rel, sha, part in parts]
     tables, quarantine, warnings = finalize(results, rules)
     files = files_table(rows, tables, quarantine, warnings)
     if files.loc[files["status"].eq("ok")].empty:

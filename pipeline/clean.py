@@ -13,27 +13,46 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from pipeline import parse
+from pipeline import arrow_text, parse
 from pipeline.ingest_rules import IngestRules, SourceSpec
-from pipeline.layout import Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows
-from pipeline.read import RawSheet
+from pipeline.layout import SCAN_ROWS, Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows, source_aliases
+from pipeline.read import EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet
 from pipeline.registry import industry_index, name_index, normalise_name, split_list
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
+# A mobile number also when written in groups (138-1234-5678, 138 1234 5678), with +86, or in
+# full-width digits (raw values reported back are not NFKC-normalised; `\d` is any digit).
+PHONE_SEPARATOR = "[-. \t\u00a0\u3000\u2010-\u2015\uff0d]"
+MOBILE_START = "[1\uff11][3-9\uff13-\uff19]"
+MOBILE = re.compile(rf"(?<!\d)(?:\+?86{PHONE_SEPARATOR}?)?{MOBILE_START}\d{PHONE_SEPARATOR}?\d{{4}}{PHONE_SEPARATOR}?\d{{4}}(?!\d)")
+LANDLINE = re.compile(rf"(?<!\d)[0\uff10]\d{{2,3}}[-\uff0d]\d{{7,8}}(?!\d)")
 SCRUBBED = "[已脱敏]"
 ISSUE_COLUMNS = ["source_file", "source_sheet", "source_row", "table", "column", "raw_value", "reason"]
 NONDATA_KINDS = ("标题", "表头", "空行", "预留行", "合计", "页脚", "重复表头")
 
 
+# RE2 patterns matching wherever each personal-number pattern matches (RE2 has no look-arounds):
+# Python's regex then runs only on the few cells that hold such a number.
+# Each look-around becomes "start/end or a character it forbids", exact for whether a match exists.
+_D = arrow_text.DIGIT
+PERSONAL_PATTERNS = (
+    (ID_NUMBER, f"(?:^|[^0-9A-Za-z]){_D}{{17}}[{_D}Xx](?:[^0-9A-Za-z]|$)"),
+    (MOBILE, f"(?:^|[^{_D}])(?:\\+?86{PHONE_SEPARATOR}?)?{MOBILE_START}{_D}{PHONE_SEPARATOR}?{_D}{{4}}{PHONE_SEPARATOR}?{_D}{{4}}(?:[^{_D}]|$)"),
+    (LANDLINE, f"(?:^|[^{_D}])[0\uff10]{_D}{{2,3}}[-\uff0d]{_D}{{7,8}}(?:[^{_D}]|$)"),
+)
+
+
 def scrub(text: pd.Series) -> pd.Series:
     """Replace ID-card, mobile and landline numbers in free text (personal data stays in data/raw)."""
-    out = text.str.replace(ID_NUMBER.pattern, SCRUBBED, regex=True)
-    out = out.str.replace(MOBILE.pattern, SCRUBBED, regex=True)
-    return out.str.replace(LANDLINE.pattern, SCRUBBED, regex=True)
+    data = arrow_text.arrow(text)
+    for pattern, prefilter in PERSONAL_PATTERNS:
+        data = arrow_text.sub_where(data, prefilter, pattern, SCRUBBED)
+    out = arrow_text.series(data, text.index)
+    return out if out.dtype == text.dtype else out.astype(text.dtype)
 
 
 def column_letter(index: int) -> str:
@@ -115,20 +134,21 @@ def empty_issues() -> pd.DataFrame:
 
 def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetPart:
     """Recognise a sheet and cut out its body; everything per row happens later, in a batch."""
-    layout = detect_layout(sheet, rules, file_name)
+    top = sheet_rows(sheet, SCAN_ROWS)
+    layout = detect_layout(sheet, rules, file_name, top)
     total_rows = len(sheet.preamble) + len(sheet.grid)
     summary = {"source_file": file_name, "source_sheet": sheet.name, "source_type": layout.source, "rows_read": 0,
                "clean": 0, "quarantined": 0, "nondata": 0, "duplicates": 0, "rows_unread": 0,
                "nondata_detail": "", "status": "ok", "message": ""}
-    head_texts = row_texts(pd.DataFrame(sheet_rows(sheet, layout.header_start if layout.source else 12))).tolist()
+    head_texts = row_texts(top[: layout.header_start if layout.source else 12])
     meta = read_meta(head_texts, file_name)
     part = SheetPart(layout.source, summary, meta, head_texts=head_texts)
     if sheet.name.strip() in rules.skip_sheets or sheet.name.startswith("_"):
         summary.update(source_type=None, status="skipped", message="说明类工作表,不含数据(instructions sheet, skipped)")
         part.source = None
         return part
-    nonempty = total_rows and (sheet.grid.astype("str") != "").to_numpy().any()
     if layout.source is None:
+        nonempty = bool(total_rows) and bool((sheet.grid.astype("str") != "").to_numpy().any())
         summary.update(status="unrecognised" if nonempty else "empty", rows_unread=total_rows if nonempty else 0,
                        message="无法识别为事故、执法检查、隐患或年度考评表:找不到表头(no recognisable header)" if nonempty else "空工作表(empty sheet)")
         return part
@@ -146,12 +166,9 @@ def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetP
 
     body_start = layout.header_start + layout.header_span - len(sheet.preamble)
     body = _fill_merged(sheet.grid.iloc[max(body_start, 0):], sheet, body_start)
-    frame = body.fillna("").astype("str")
-    frame.columns = [f"_c{j}" for j in range(frame.shape[1])]
-    for c, canonical in layout.columns.items():
-        frame[canonical] = frame[f"_c{c}"]
-    frame["_row"] = sheet.first_row + len(sheet.preamble) + np.arange(max(body_start, 0), len(sheet.grid))
-    above = sheet_rows(sheet, layout.header_start)
+    frame = body.set_axis([f"_c{j}" for j in range(body.shape[1])], axis=1)
+    frame = frame.assign(_row=sheet.first_row + len(sheet.preamble) + np.arange(max(body_start, 0), len(sheet.grid)))
+    above = top[: layout.header_start]
     counts = {k: 0 for k in NONDATA_KINDS}
     counts["空行"] += sum(1 for r in above if not "".join(r).strip())
     counts["标题"] += sum(1 for r in above if "".join(r).strip())
@@ -185,25 +202,39 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
         batch = pd.concat(frames, ignore_index=True)
         cell_columns = sorted((c for c in batch.columns if c.startswith("_c")), key=lambda c: int(c[2:]))
         batch[cell_columns] = batch[cell_columns].fillna("")
-        for name in spec.columns:
-            if name not in batch:
-                batch[name] = ""
-        batch[list(spec.columns)] = batch[list(spec.columns)].fillna("")
+        batch = pd.concat([batch, _canonical_columns(batch, members, spec)], axis=1)
         results.append(_clean_source(batch, cell_columns, members, spec, rules, registry))
     return results
+
+
+def _canonical_columns(batch: pd.DataFrame, members: list[SheetPart], spec: SourceSpec) -> pd.DataFrame:
+    """Each canonical column's raw text, picked per row from the cell column its sheet maps to it."""
+    keys = batch["_sheet"].to_numpy()
+    out = {}
+    for name in spec.columns:
+        where = np.array([next((c for c, n in p.layout.columns.items() if n == name), -1) for p in members])[keys]
+        column = pd.Series("", index=batch.index, dtype="str")
+        for j in np.unique(where[where >= 0]):
+            column = column.mask(where == j, batch[f"_c{j}"])
+        out[name] = column
+    return pd.DataFrame(out, index=batch.index)
 
 
 def _clean_source(batch, cell_columns, members, spec: SourceSpec, rules, registry) -> SheetResult:
     source = spec.name
     kinds = _classify(batch, cell_columns, members, spec, rules)
-    sheet_key = batch["_sheet"]
+    per_sheet = pd.crosstab(batch["_sheet"], kinds) if len(batch) else pd.DataFrame()
+    footer_rows = batch.loc[kinds.eq("页脚").to_numpy(), ["_sheet", *cell_columns]]
+    footers: dict[int, list[list[str]]] = {}
+    for key, *cells in footer_rows.itertuples(index=False):  # footer rows only: a few per sheet
+        footers.setdefault(key, []).append(cells)
     for key, part in enumerate(members):
-        mine = kinds[sheet_key.eq(key).to_numpy()]
-        for kind, n in mine[mine != ""].value_counts().items():
-            part.counts[kind] += int(n)
-        footers = batch.loc[mine.index[mine.eq("页脚").to_numpy()], cell_columns]
-        if len(footers):
-            part.meta = read_meta(part.head_texts + row_texts(footers).tolist(), part.summary["source_file"])
+        if key in per_sheet.index:
+            for kind, n in per_sheet.loc[key].items():
+                if kind and n:
+                    part.counts[kind] += int(n)
+        if key in footers:
+            part.meta = read_meta(part.head_texts + row_texts(footers[key]), part.summary["source_file"])
         part.summary["nondata"] = sum(part.counts.values())
         part.summary["nondata_detail"] = " ".join(f"{k}{v}" for k, v in part.counts.items() if v)
 
@@ -272,27 +303,28 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetP
     """
     if batch.empty:
         return pd.Series([], dtype="str")
-    stripped = batch[cell_columns].apply(lambda col: parse.per_unique(col, lambda u: u.str.strip()))
+    stripped = batch[cell_columns].apply(parse.strip_text)
     filled = stripped.ne("")
     filled_count = filled.sum(axis=1)
     kinds = pd.Series("", index=batch.index, dtype="str")
     kinds = kinds.mask(filled_count.eq(0), "空行")
     unit_columns = [name for name, column in spec.columns.items() if column.type == "unit"]
     if unit_columns:
-        units_filled = sum(parse.per_unique(batch[name], lambda u: u.str.strip()).ne("").astype(int) for name in unit_columns)
+        units_filled = sum(parse.strip_text(batch[name]).ne("").astype(int) for name in unit_columns)
         kinds = kinds.mask(kinds.eq("") & units_filled.gt(0) & filled_count.eq(units_filled), "预留行")
-    squeeze = lambda u: u.str.normalize("NFKC").str.replace(" ", "", regex=False)  # noqa: E731
-    first = parse.per_unique(_first_filled(stripped, filled), squeeze)
-    lead = stripped[cell_columns[:3]].apply(lambda c: parse.per_unique(c, squeeze))
+    first = parse.squeeze_text(_first_filled(stripped, filled))
+    lead = stripped[cell_columns[:3]].apply(parse.squeeze_text)
     total = first.str.startswith(tuple(rules.total_markers)) | lead.isin(list(rules.total_markers)).any(axis=1)
     footer = first.str.startswith(tuple(parse.normalise_label(m) for m in rules.footer_markers)) | first.str.startswith(tuple(rules.footer_markers))
-    # A repeated header (a page break in a long export): most mapped cells equal their sheet's header.
+    # A repeated header (a page break in a long export) or a second header row (the canonical
+    # English names under the Chinese ones): most mapped cells are their column's header or alias.
     keys = batch["_sheet"].to_numpy()
     same = pd.Series(0, index=batch.index)
     mapped = pd.Series([len(p.layout.labels) for p in members]).to_numpy()[keys]
+    alias_of = source_aliases(rules)[spec.name]
     for name in spec.columns:
-        labels = pd.Series([next((parse.normalise_label(l) for c, l in p.layout.labels.items() if p.layout.columns[c] == name), "\x00") for p in members], dtype="str").to_numpy()[keys]
-        same += parse.per_unique(batch[name], parse.normalise_labels).eq(pd.Series(labels, index=batch.index, dtype="str")).astype(int)
+        labels = [next((parse.normalise_label(l) for c, l in p.layout.labels.items() if p.layout.columns[c] == name), "\x00") for p in members]
+        same += _is_header(batch[name], labels, keys, [a for a, n in alias_of.items() if n == name]).astype(int)
     repeat = same >= np.maximum(2, mapped // 2)
     kinds = kinds.mask(kinds.eq("") & repeat, "重复表头")
     kinds = kinds.mask(kinds.eq("") & total, "合计")
@@ -300,12 +332,25 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetP
     return kinds
 
 
+def _is_header(cells: pd.Series, sheet_labels: list[str], keys: np.ndarray, aliases: list[str]) -> np.ndarray:
+    """Per row: the cell, read as a header (`normalise_labels`), is its own sheet's header of this
+    column (`sheet_labels[keys]`) or one of the column's aliases. Worked out once per distinct
+    cell value and spread back by the factorize codes (no per-row text is built)."""
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    folded = parse.normalise_labels(pd.Series(uniques, dtype="str"))
+    alias = folded.isin(aliases).to_numpy(dtype=bool)
+    distinct, label_of_sheet = np.unique(np.array(sheet_labels, dtype=object), return_inverse=True)
+    equal = np.stack([folded.eq(label).fillna(False).to_numpy(dtype=bool) for label in distinct])
+    return alias[codes] | equal[label_of_sheet[keys], codes]
+
+
 def _first_filled(cells: pd.DataFrame, filled: pd.DataFrame) -> pd.Series:
-    """Each row's first non-empty cell, column by column from the right (vectorised per column)."""
-    first = pd.Series("", index=cells.index, dtype="str")
-    for column in reversed(cells.columns):
-        first = first.mask(filled[column], cells[column])
-    return first
+    """Each row's first non-empty cell ("" when none), with one Arrow coalesce over the columns."""
+    if cells.shape[1] == 0:
+        return pd.Series("", index=cells.index, dtype="str")
+    columns = [pc.if_else(pa.array(filled[c].to_numpy(dtype=bool)), arrow_text.arrow(cells[c]).combine_chunks(), None)
+               for c in cells.columns]
+    return arrow_text.series(pc.fill_null(pc.coalesce(*columns), ""), cells.index)
 
 
 def _parse_columns(rows: pd.DataFrame, spec: SourceSpec, rules: IngestRules, registry: Registry, title_years: pd.Series):
@@ -316,8 +361,9 @@ def _parse_columns(rows: pd.DataFrame, spec: SourceSpec, rules: IngestRules, reg
         raw_text = rows[name].fillna("").astype("str").reset_index(drop=True)
 
         def parse_distinct(distinct: pd.Series, column=column) -> pd.DataFrame:
-            result = _parse_one(column.type, parse.normalise_text(distinct), rules, registry, column.header)
-            return pd.DataFrame({"values": result.values, "errors": result.errors})
+            text = parse.normalise_text(distinct)
+            result = _parse_one(column.type, text, rules, registry, column.header)
+            return pd.DataFrame({"values": result.values, "errors": _excel_errors(text).fillna(result.errors)})
 
         result = parse.per_unique(raw_text, parse_distinct) if n else parse_distinct(raw_text)
         values, problem = result["values"], result["errors"]
@@ -329,6 +375,16 @@ def _parse_columns(rows: pd.DataFrame, spec: SourceSpec, rules: IngestRules, reg
         errors[name] = problem.reset_index(drop=True)
         raw[name] = raw_text
     return pd.DataFrame(parsed), pd.DataFrame(errors, dtype="str"), pd.DataFrame(raw, dtype="str")
+
+
+def _excel_errors(text: pd.Series) -> pd.Series:
+    """A cell showing an Excel error value (#N/A, #DIV/0!, in a workbook or a CSV saved from one) or
+    a formula saved without its result (`pipeline.read` marks those): its value is unknown, in a
+    text column too, so the row is quarantined rather than read as empty or as the error's text."""
+    reasons = pd.Series(pd.NA, index=text.index, dtype="str")
+    reasons = reasons.mask(text.isin(EXCEL_ERRORS), "单元格是 Excel 错误值,请修正公式后重新报送(Excel error value)")
+    unsaved = text.str.startswith(UNSAVED_FORMULA).fillna(False).astype(bool)
+    return reasons.mask(unsaved, "公式没有保存计算结果,请用 Excel 打开并保存后重新报送(formula saved without its result)")
 
 
 def _parse_one(kind: str, text: pd.Series, rules: IngestRules, registry: Registry, header: str) -> parse.Parsed:

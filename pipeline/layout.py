@@ -45,7 +45,8 @@ def sheet_rows(sheet: RawSheet, limit: int) -> list[list[str]]:
     """The first `limit` rows of a sheet (preamble included) as lists of text."""
     rows = [list(map(str, r)) for r in sheet.preamble][:limit]
     take = max(0, limit - len(rows))
-    rows += sheet.grid.head(take).fillna("").astype(str).values.tolist()
+    top = sheet.grid.iloc[:take].to_numpy(dtype=object).tolist()
+    rows += [["" if cell is None or cell != cell else str(cell) for cell in row] for row in top]  # NaN != NaN
     return rows
 
 
@@ -75,8 +76,9 @@ def source_aliases(rules: IngestRules) -> dict[str, dict[str, str]]:
     return _ALIASES[key]
 
 
-def detect_layout(sheet: RawSheet, rules: IngestRules, file_name: str) -> Layout:
-    rows = sheet_rows(sheet, SCAN_ROWS)
+def detect_layout(sheet: RawSheet, rules: IngestRules, file_name: str, top: list[list[str]] | None = None) -> Layout:
+    """`top`: the sheet's first SCAN_ROWS rows, when the caller already has them."""
+    rows = [list(r) for r in (top if top is not None else sheet_rows(sheet, SCAN_ROWS))]
     if not rows:
         return Layout(source=None)
     width = max(len(r) for r in rows)
@@ -187,8 +189,10 @@ def read_meta(texts: list[str], file_name: str) -> SheetMeta:
     return meta
 
 
-def row_texts(frame: pd.DataFrame) -> pd.Series:
-    """Each row's non-empty cells joined with a space (for footer/meta recognition)."""
-    if frame.empty:
-        return pd.Series([], dtype="str")
-    return frame.fillna("").astype("str").agg(" ".join, axis=1).str.split().str.join(" ")
+def row_texts(rows: list[list[str]]) -> list[str]:
+    """Each row's non-empty cells joined with a space (for footer/meta recognition).
+
+    Only the few rows around a table pass through here (titles, 填报 lines, footers), never the
+    data rows, so plain Python is the cheap choice.
+    """
+    return [" ".join(" ".join("" if cell is None else str(cell) for cell in row).split()) for row in rows]

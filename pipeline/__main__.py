@@ -26,6 +26,17 @@ def build_parser() -> argparse.ArgumentParser:
     process = commands.add_parser("process", help="原始数据 → 全部处理结果表 (raw → every processed table)")
     _folders(process)
     process.add_argument("--force", action="store_true", help="即使没有变化也重新处理 (reprocess even if nothing changed)")
+    report = commands.add_parser("report", help="月度排名通报+单位成绩单 (monthly circular and every unit's scorecard)")
+    report.add_argument("--period", help="月份 YYYY-MM (default: the latest month with data)")
+    report.add_argument("--unit", action="append", help="只生成这些单位的成绩单 (only these units' scorecards; repeatable)")
+    _folders(report)
+    annual = commands.add_parser("annual", help="年度考核报告 (year-end assessment)")
+    annual.add_argument("--year", help="年度 YYYY (default: the latest year with data)")
+    _folders(annual)
+    every = commands.add_parser("all", help="每个月的通报和每年的考核 (every month and every year, in parallel)")
+    _folders(every)
+    for command in (report, annual, every):
+        command.add_argument("--force", action="store_true", help="即使没有变化也重新生成 (rebuild even if nothing changed)")
     templates = commands.add_parser("templates", help="各单位报送模板 (one submission template per unit)")
     templates.add_argument("--period", help="月份 YYYY-MM (default: the month after the latest with data, else this month)")
     _folders(templates)
@@ -39,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.runner import process
 
             process(args.raw, args.processed, force=args.force)
+        elif args.command in ("report", "annual", "all"):
+            from pipeline.commands import make_reports
+
+            which = {"report": getattr(args, "period", None), "annual": getattr(args, "year", None), "all": None}[args.command]
+            make_reports(args.command, which, args.raw, args.processed, args.reports,
+                         units=getattr(args, "unit", None), force=args.force)
         elif args.command == "templates":
             from pipeline.commands import make_templates
 

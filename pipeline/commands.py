@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -45,3 +46,27 @@ def make_templates(period: str | None, raw: Path, processed: Path, reports: Path
                             sources_by_group=rules.expected_sources, deadline_day=rules.deadline_day)
     print(f"已生成 {len(paths)} 个报送模板 → {reports / 'templates' / period}(templates written)")
     return paths
+
+
+def make_reports(command: str, which: str | None, raw: Path, processed: Path, reports: Path,
+                 units: list[str] | None = None, force: bool = False) -> list[Path]:
+    """Process the raw folder (skipped when nothing changed), then build the reports.
+
+    `report`: the month's circular (HTML, PDF, Excel) and every unit's scorecard; `annual`: the
+    year-end assessment; `all`: every month and every year, notebooks on both cores.
+    """
+    from pipeline.reports import build_reports
+    from pipeline.rulebook import rulebook_for_year
+    from pipeline.runner import process
+
+    process(raw, processed)
+    if which is not None:
+        pattern = r"\d{4}-\d{2}" if command == "report" else r"\d{4}"
+        if not re.fullmatch(pattern, which):
+            raise InputError(f"“{which}”格式不对,应为 {'YYYY-MM' if command == 'report' else 'YYYY'}(bad period)")
+    kind = {"report": "monthly", "annual": "annual", "all": "all"}[command]
+    year = int(which[:4]) if which else int((latest_period(processed) or f"{pd.Timestamp.now().year}")[:4])
+    rulebook = rulebook_for_year(config.RULES_DIR, year)
+    outputs = build_reports(kind, which, processed, reports, rulebook, units=units, force=force)
+    print(f"报告已生成(reports written): {len(outputs)} 个文件 → {reports}")
+    return outputs

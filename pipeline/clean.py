@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from pipeline import arrow_text, parse
@@ -49,8 +48,8 @@ PERSONAL_PATTERNS = (
 def scrub(text: pd.Series) -> pd.Series:
     """Replace ID-card, mobile and landline numbers in free text (personal data stays in data/raw)."""
     data = arrow_text.arrow(text)
-    for pattern, prefilter in PERSONAL_PATTERNS:
-        data = arrow_text.sub_where(data, prefilter, pattern, SCRUBBED)
+    data = arrow_text.sub_where(data, "|".join(prefilter for _, prefilter in PERSONAL_PATTERNS),
+                                [pattern for pattern, _ in PERSONAL_PATTERNS], SCRUBBED)
     out = arrow_text.series(data, text.index)
     return out if out.dtype == text.dtype else out.astype(text.dtype)
 
@@ -200,6 +199,9 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
         for key, part in enumerate(members):
             frames.append(part.frame.assign(_sheet=key))
         batch = pd.concat(frames, ignore_index=True)
+        del frames
+        for part in members:  # the batch holds the cells now; the raw grids can go as soon as it does
+            part.frame = None
         cell_columns = sorted((c for c in batch.columns if c.startswith("_c")), key=lambda c: int(c[2:]))
         batch[cell_columns] = batch[cell_columns].fillna("")
         batch = pd.concat([batch, _canonical_columns(batch, members, spec)], axis=1)
@@ -213,6 +215,9 @@ def _canonical_columns(batch: pd.DataFrame, members: list[SheetPart], spec: Sour
     out = {}
     for name in spec.columns:
         where = np.array([next((c for c, n in p.layout.columns.items() if n == name), -1) for p in members])[keys]
+        if len(where) and (where == where[0]).all() and where[0] >= 0:  # every sheet maps one cell column
+            out[name] = batch[f"_c{where[0]}"]
+            continue
         column = pd.Series("", index=batch.index, dtype="str")
         for j in np.unique(where[where >= 0]):
             column = column.mask(where == j, batch[f"_c{j}"])
@@ -237,29 +242,33 @@ def _clean_source(batch, cell_columns, members, spec: SourceSpec, rules, registr
             part.meta = read_meta(part.head_texts + row_texts(footers[key]), part.summary["source_file"])
         part.summary["nondata"] = sum(part.counts.values())
         part.summary["nondata_detail"] = " ".join(f"{k}{v}" for k, v in part.counts.items() if v)
+        if key not in per_sheet.index or not per_sheet.loc[key].get("", 0):  # a header alone: say so, it may be a mistake
+            part.summary["message"] = ";".join(filter(None, [part.summary["message"], "表中没有数据行(no data rows)"]))
 
-    rows = batch[kinds.eq("").to_numpy()].reset_index(drop=True)
-    files = pd.Series([p.summary["source_file"] for p in members], dtype="str")
-    sheets = pd.Series([p.summary["source_sheet"] for p in members], dtype="str")
+    # Only the columns parsing needs, and no copy when every row is data (the usual case).
+    is_data = kinds.eq("").to_numpy()
+    rows = batch[[*spec.columns, "_sheet", "_row"]]
+    rows = (rows if is_data.all() else rows[is_data]).reset_index(drop=True)
     keys = rows["_sheet"].to_numpy()
-    where = {"file": pd.Series(files.to_numpy()[keys], dtype="str"), "sheet": pd.Series(sheets.to_numpy()[keys], dtype="str"),
+    where = {"file": _per_sheet_text([p.summary["source_file"] for p in members], keys),
+             "sheet": _per_sheet_text([p.summary["source_sheet"] for p in members], keys),
              "row": pd.Series(rows["_row"].to_numpy(), dtype="Int64"),
-             "labels": {name: pd.Series([_column_label(p.layout, spec, name) for p in members], dtype="str").to_numpy()[keys] for name in spec.columns}}
+             "labels": {name: _PerSheet(np.array([_column_label(p.layout, spec, name) for p in members], dtype=object), keys) for name in spec.columns}}
     title_years = pd.Series([p.meta.title_year for p in members], dtype="Int64").to_numpy()[keys]
     parsed, errors, raw = _parse_columns(rows, spec, rules, registry, pd.Series(title_years, dtype="Int64"))
     _row_checks(source, parsed, errors, rules)
     parsed["unit_id"] = parsed["unit"]
-    parsed["unit"] = parsed["unit_id"].map(registry.names).astype("str")
+    parsed["unit"] = parse.per_unique(parsed["unit_id"], lambda ids: ids.map(registry.names).astype("str"))
 
     bad = errors.notna().any(axis=1)
     quarantine = _issues(errors[bad], raw[bad], where, bad, source)
     warnings = _row_warnings(source, parsed, raw, where, spec, registry)
-    data = parsed[~bad].copy()
-    data["source_file"] = where["file"][~bad]
-    data["source_sheet"] = where["sheet"][~bad]
-    data["source_row"] = where["row"][~bad]
-    periods = pd.Series([p.meta.title_period or "" for p in members], dtype="str").to_numpy()[keys]
-    data["_title_period"] = pd.Series(periods, dtype="str")[~bad]
+    good = (lambda column: column[~bad]) if bad.any() else (lambda column: column)  # no copies when all are good
+    data = good(parsed).copy(deep=False)
+    data["source_file"] = good(where["file"])
+    data["source_sheet"] = good(where["sheet"])
+    data["source_row"] = good(where["row"])
+    data["_title_period"] = good(_per_sheet_text([p.meta.title_period or "" for p in members], keys))
     if not warnings.empty:
         kept = pd.MultiIndex.from_frame(data[["source_file", "source_sheet", "source_row"]])
         warnings = warnings[pd.MultiIndex.from_frame(warnings[["source_file", "source_sheet", "source_row"]]).isin(kept)]
@@ -268,6 +277,21 @@ def _clean_source(batch, cell_columns, members, spec: SourceSpec, rules, registr
         part.summary["quarantined"] = int(bad_per_sheet.get(key, 0))
     return SheetResult(source, data.reset_index(drop=True), quarantine, warnings,
                        title_periods=[p.meta.title_period for p in members if p.meta.title_period])
+
+
+def _per_sheet_text(values: list[str], keys: np.ndarray) -> pd.Series:
+    """values[keys] as a `str` column, built by an Arrow take (no Python object per row)."""
+    return arrow_text.series(pa.array(values, type=pa.large_string()).take(pa.array(keys)), pd.RangeIndex(len(keys)))
+
+
+class _PerSheet:
+    """A per-row value that depends only on the row's sheet, expanded only for the rows asked for."""
+
+    def __init__(self, values: np.ndarray, keys: np.ndarray):
+        self.values, self.keys = values, keys
+
+    def __getitem__(self, mask) -> np.ndarray:
+        return self.values[self.keys[np.asarray(mask)]]
 
 
 def clean_sheet(sheet: RawSheet, file_name: str, rules: IngestRules, registry: Registry) -> SheetResult:
@@ -312,45 +336,65 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetP
     if unit_columns:
         units_filled = sum(parse.strip_text(batch[name]).ne("").astype(int) for name in unit_columns)
         kinds = kinds.mask(kinds.eq("") & units_filled.gt(0) & filled_count.eq(units_filled), "预留行")
-    first = parse.squeeze_text(_first_filled(stripped, filled))
-    lead = stripped[cell_columns[:3]].apply(parse.squeeze_text)
+    first = parse.per_unique(_first_filled(stripped, filled), parse.squeeze_text)
+    lead = stripped[cell_columns[:3]].apply(lambda column: parse.per_unique(column, parse.squeeze_text))
     total = first.str.startswith(tuple(rules.total_markers)) | lead.isin(list(rules.total_markers)).any(axis=1)
     footer = first.str.startswith(tuple(parse.normalise_label(m) for m in rules.footer_markers)) | first.str.startswith(tuple(rules.footer_markers))
     # A repeated header (a page break in a long export) or a second header row (the canonical
     # English names under the Chinese ones): most mapped cells are their column's header or alias.
     keys = batch["_sheet"].to_numpy()
-    same = pd.Series(0, index=batch.index)
+    same = np.zeros(len(batch), dtype=np.int64)
     mapped = pd.Series([len(p.layout.labels) for p in members]).to_numpy()[keys]
+    need = np.maximum(2, mapped // 2)
     alias_of = source_aliases(rules)[spec.name]
+    deferred = []
     for name in spec.columns:
         labels = [next((parse.normalise_label(l) for c, l in p.layout.labels.items() if p.layout.columns[c] == name), "\x00") for p in members]
-        same += _is_header(batch[name], labels, keys, [a for a, n in alias_of.items() if n == name]).astype(int)
-    repeat = same >= np.maximum(2, mapped // 2)
+        aliases = [a for a, n in alias_of.items() if n == name]
+        codes, uniques = parse.distinct_values(batch[name])
+        if codes is None:  # barely repeating values (ids): checked below, only where they could decide
+            deferred.append((name, labels, aliases))
+            continue
+        same += _is_header(codes, uniques, labels, keys, aliases)
+    # A row short of `need` matches even if every deferred column matched cannot be a header.
+    rows = np.flatnonzero(same + len(deferred) >= need) if deferred else []
+    for name, labels, aliases in deferred:
+        if len(rows):
+            cells = batch[name].iloc[rows].reset_index(drop=True)
+            same[rows] += _is_header(np.arange(len(rows)), cells, labels, keys[rows], aliases)
+    repeat = same >= need
     kinds = kinds.mask(kinds.eq("") & repeat, "重复表头")
     kinds = kinds.mask(kinds.eq("") & total, "合计")
     kinds = kinds.mask(kinds.eq("") & footer, "页脚")
     return kinds
 
 
-def _is_header(cells: pd.Series, sheet_labels: list[str], keys: np.ndarray, aliases: list[str]) -> np.ndarray:
-    """Per row: the cell, read as a header (`normalise_labels`), is its own sheet's header of this
-    column (`sheet_labels[keys]`) or one of the column's aliases. Worked out once per distinct
-    cell value and spread back by the factorize codes (no per-row text is built)."""
-    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
-    folded = parse.normalise_labels(pd.Series(uniques, dtype="str"))
+def _is_header(codes: np.ndarray, uniques: pd.Series, sheet_labels: list[str], keys: np.ndarray, aliases: list[str]) -> np.ndarray:
+    """Per row (1/0): the cell `uniques[codes]`, read as a header (`normalise_labels`), is its own
+    sheet's header of this column (`sheet_labels[keys]`) or one of the column's aliases. Worked out
+    once per distinct cell value and spread back by the codes (no per-row text is built)."""
+    folded = parse.normalise_labels(uniques)
     alias = folded.isin(aliases).to_numpy(dtype=bool)
     distinct, label_of_sheet = np.unique(np.array(sheet_labels, dtype=object), return_inverse=True)
     equal = np.stack([folded.eq(label).fillna(False).to_numpy(dtype=bool) for label in distinct])
-    return alias[codes] | equal[label_of_sheet[keys], codes]
+    return (alias[codes] | equal[label_of_sheet[keys], codes]).astype(np.int64)
 
 
 def _first_filled(cells: pd.DataFrame, filled: pd.DataFrame) -> pd.Series:
-    """Each row's first non-empty cell ("" when none), with one Arrow coalesce over the columns."""
+    """Each row's first non-empty cell ("" when none). Almost every row starts with a filled cell
+    (its record's first column, "" when empty), so only the others are searched column by column."""
     if cells.shape[1] == 0:
         return pd.Series("", index=cells.index, dtype="str")
-    columns = [pc.if_else(pa.array(filled[c].to_numpy(dtype=bool)), arrow_text.arrow(cells[c]).combine_chunks(), None)
-               for c in cells.columns]
-    return arrow_text.series(pc.fill_null(pc.coalesce(*columns), ""), cells.index)
+    first = cells.iloc[:, 0]
+    others = np.flatnonzero(~filled.iloc[:, 0].to_numpy(dtype=bool))
+    if len(others) and cells.shape[1] > 1:
+        sub, sub_filled = cells.iloc[others], filled.iloc[others]
+        picked = pd.Series("", index=sub.index, dtype="str")
+        for column in reversed(cells.columns):
+            picked = picked.mask(sub_filled[column], sub[column])
+        first = first.copy()
+        first.iloc[others] = picked.to_numpy()
+    return first
 
 
 def _parse_columns(rows: pd.DataFrame, spec: SourceSpec, rules: IngestRules, registry: Registry, title_years: pd.Series):

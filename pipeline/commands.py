@@ -54,7 +54,17 @@ def make_reports(command: str, which: str | None, raw: Path, processed: Path, re
 
     `report`: the month's circular (HTML, PDF, Excel) and every unit's scorecard; `annual`: the
     year-end assessment; `all`: every month and every year, notebooks on both cores.
+    Two builds into one reports folder take turns (reports/.reports.lock): run together they
+    would execute the same notebooks into the same build files.
     """
+    from filelock import FileLock
+
+    Path(reports).mkdir(parents=True, exist_ok=True)
+    with FileLock(str(Path(reports) / ".reports.lock")):
+        return _make_reports_locked(command, which, raw, processed, reports, units, force)
+
+
+def _make_reports_locked(command, which, raw, processed, reports, units, force) -> list[Path]:
     from pipeline.reports import build_reports
     from pipeline.rulebook import rulebook_for_year
     from pipeline.runner import process

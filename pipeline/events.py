@@ -55,7 +55,7 @@ def matches(events: pd.DataFrame, where: Where) -> np.ndarray:
 
 def inspection_events(enforcement: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
     """Enforcement rows ready to count: yes/no flags as bool, hazards_found NA -> 0, major_decision."""
-    frame = enforcement.copy()
+    frame = enforcement.copy(deep=False)  # copy-on-write: the clean table itself is never changed
     for column in INSPECTION_FLAGS:
         frame[column] = _flag(frame[column])
     frame["hazards_found"] = frame["hazards_found"].fillna(0).astype("int64")

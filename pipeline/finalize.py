@@ -10,6 +10,7 @@ then the status columns that need the whole batch (a hazard's `overdue`) are com
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -81,54 +82,100 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
     repeating its monthly sheets), or an identical row within one sheet. Within one sheet, equal
     natural keys are kept: one inspection can find two hazards at one enterprise on one day. Order
     of submissions: the month a file states, then file name, sheet and row. Keys are compared
-    through 64-bit row hashes (vectorised).
+    through 64-bit row hashes of each column's factorize codes (vectorised).
     """
     spec = rules.sources[table]
     if frame.empty:
         return frame, empty_issues()
-    order = frame.sort_values(["_title_period", *ROW_KEY], kind="stable")
-    keep = pd.Series(True, index=order.index)
-    reasons = pd.Series(pd.NA, index=order.index, dtype="str")
-    where = order["source_file"] + " " + order["source_sheet"] + " 第" + order["source_row"].astype("str") + "行"
+    # Positions, not labels, throughout: label look-ups on millions of rows cost seconds. Only
+    # the key columns are put in submission order; the other columns are read for the few rows
+    # whose whole content needs comparing.
+    ordering = ["_title_period", *ROW_KEY]
+    if _lexsorted([pd.factorize(frame[c], sort=True, use_na_sentinel=False)[0] for c in ordering]):
+        perm = np.arange(len(frame))  # in submission order already (the usual case): nothing is copied
+    else:
+        perm = frame[ordering].reset_index(drop=True).sort_values(ordering, kind="stable").index.to_numpy()
+    natural = [c for c in spec.natural_key if c in frame]
+    id_column = spec.id_column if spec.id_column and spec.id_column in frame else None
+    order = frame[list(dict.fromkeys([*ordering, *([id_column] if id_column else []), *natural]))]
+    order = order.reset_index(drop=True) if (perm == np.arange(len(frame))).all() else order.take(perm).reset_index(drop=True)
+    keep = np.ones(len(order), dtype=bool)
+    reasons = np.full(len(order), None, dtype=object)
+    codes: dict[str, np.ndarray] = {}  # each column factorized once, over all rows
 
-    def mark(columns: list[str], usable: pd.Series, reason: str, across_sheets: bool) -> None:
-        rows = order.index[(usable & keep).to_numpy()]
+    def keys_of(columns: list[str], rows: np.ndarray) -> np.ndarray:
+        """A 64-bit key per row of `rows`, equal for equal values in `columns` (NA equal to NA)."""
+        if not all(c in codes or c in order.columns for c in columns):  # whole rows: only `rows` are read
+            subset = frame[columns].take(perm[rows])
+            return pd.util.hash_pandas_object(pd.DataFrame(
+                {i: pd.factorize(subset[c], use_na_sentinel=False)[0] for i, c in enumerate(columns)}), index=False).to_numpy()
+        for column in columns:
+            if column not in codes:
+                codes[column] = pd.factorize(order[column], use_na_sentinel=False)[0]
+        if len(columns) == 1:
+            return codes[columns[0]][rows].astype(np.uint64)
+        return pd.util.hash_pandas_object(pd.DataFrame({i: codes[c][rows] for i, c in enumerate(columns)}), index=False).to_numpy()
+
+    sheet_keys = keys_of(["source_file", "source_sheet"], np.arange(len(order)))
+
+    def where(positions: np.ndarray) -> pd.Series:
+        rows = order.iloc[positions]
+        return rows["source_file"] + " " + rows["source_sheet"] + " 第" + rows["source_row"].astype("str") + "行"
+
+    def mark(columns: list[str], usable: np.ndarray, reason: str, across_sheets: bool) -> None:
+        rows = np.flatnonzero(usable & keep)
         if len(rows) < 2:
             return
-        keys = pd.util.hash_pandas_object(order.loc[rows, columns], index=False)
+        keys = keys_of(columns, rows)
         if across_sheets:  # the rows of the key's last sheet win; earlier sheets' rows are duplicates
-            sheets = order.loc[rows, "source_file"] + "\x1f" + order.loc[rows, "source_sheet"]
-            losing = (sheets != sheets.groupby(keys.to_numpy()).transform("last")).to_numpy()
+            losing = np.zeros(len(rows), dtype=bool)
+            shared = pd.Series(keys).duplicated(keep=False).to_numpy()  # only a shared key can lose
+            if shared.any():
+                sheets = pd.Series(sheet_keys[rows[shared]])
+                losing[shared] = (sheets != sheets.groupby(keys[shared]).transform("last")).to_numpy()
         else:
-            losing = keys.duplicated(keep="last").to_numpy()
+            losing = pd.Series(keys).duplicated(keep="last").to_numpy()
         if not losing.any():
             return
-        winners = pd.Series(rows[~losing], index=keys[~losing].to_numpy())
+        winners = pd.Series(rows[~losing], index=keys[~losing])
         winners = winners[~winners.index.duplicated(keep="first" if across_sheets else "last")]
         losers = rows[losing]
-        keep.loc[losers] = False
-        reasons.loc[losers] = reason + ",保留 " + where.loc[winners.loc[keys[losing].to_numpy()].to_numpy()].to_numpy()
+        keep[losers] = False
+        reasons[losers] = (reason + ",保留 " + where(winners.loc[keys[losing]].to_numpy())).to_numpy()
 
-    if spec.id_column and spec.id_column in order:
+    if id_column:
         ids = order[spec.id_column].str.upper().str.replace(" ", "", regex=False)
-        order = order.assign(_id=ids)
+        codes["_id"] = pd.factorize(ids, use_na_sentinel=False)[0]
         # An id scrubbed as personal data ("[已脱敏]") no longer identifies anything.
         usable = ids.notna() & ~ids.str.contains(SCRUBBED, regex=False).fillna(False).astype(bool)
-        mark(["_id"], usable, f"重复提交:{spec.columns[spec.id_column].header}相同(duplicate id)", across_sheets=False)
-    natural = [c for c in spec.natural_key if c in order]
+        mark(["_id"], usable.to_numpy(dtype=bool), f"重复提交:{spec.columns[spec.id_column].header}相同(duplicate id)", across_sheets=False)
     if natural:
         label = "、".join(spec.columns[c].header for c in natural)
-        mark(natural, order[natural].notna().all(axis=1), f"重复提交:{label}相同(same record in another file or sheet)", across_sheets=True)
-    content = ["source_file", "source_sheet", *[c for c in spec.columns if c in order]]
-    mark(content, pd.Series(True, index=order.index), "重复行:与同一表中另一行完全相同(identical row)", across_sheets=False)
+        mark(natural, order[natural].notna().all(axis=1).to_numpy(), f"重复提交:{label}相同(same record in another file or sheet)", across_sheets=True)
+    content = ["source_file", "source_sheet", *[c for c in spec.columns if c in frame]]
+    # Identical rows share their sheet and natural key, and (as rows with one usable id were
+    # settled above) lack a usable id: only rows like that need their whole content compared.
+    candidates = np.ones(len(order), dtype=bool) if not id_column else ~usable.to_numpy(dtype=bool)
+    if natural:
+        first_cut = np.flatnonzero(keep & candidates)
+        shared = pd.Series(keys_of(["source_file", "source_sheet", *natural], first_cut)).duplicated(keep=False).to_numpy()
+        sharing = np.zeros(len(order), dtype=bool)
+        sharing[first_cut[shared]] = True
+        candidates &= sharing
+    mark(content, candidates, "重复行:与同一表中另一行完全相同(identical row)", across_sheets=False)
 
     dropped = order[~keep]
     issues = pd.DataFrame({
         "source_file": dropped["source_file"], "source_sheet": dropped["source_sheet"], "source_row": dropped["source_row"],
-        "table": table, "column": pd.NA, "raw_value": pd.NA, "reason": reasons[~keep],
+        "table": table, "column": pd.NA, "raw_value": pd.NA, "reason": pd.Series(reasons[~keep], index=dropped.index, dtype="str"),
     }).astype({c: "str" for c in ISSUE_COLUMNS if c != "source_row"})
     issues["raw_record"] = pd.Series(pd.NA, index=issues.index, dtype="str")
-    return frame.loc[keep[keep].index.sort_values()], issues
+    if keep.all():
+        return frame, issues
+    kept = np.zeros(len(frame), dtype=bool)
+    kept[perm[keep]] = True
+    result = frame[kept]
+    return (result if result.index.is_monotonic_increasing else result.sort_index()), issues
 
 
 def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -156,11 +203,33 @@ def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
         return frame[keep].reset_index(drop=True), issues
 
 
+def _sorted_by(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """frame.sort_values(columns, kind="stable"), without copying a frame that is sorted already
+    (files are read in name order, rows in sheet order: the usual case)."""
+    codes = [pd.factorize(frame[c], sort=True, use_na_sentinel=False)[0] for c in columns]
+    if not _lexsorted(codes):
+        return frame.sort_values(columns, kind="stable")
+    return frame
+
+
+def _lexsorted(codes: list[np.ndarray]) -> bool:
+    """Whether rows are in ascending lexicographic order of the given per-column sort codes."""
+    if len(codes[0]) < 2:
+        return True
+    undecided = np.ones(len(codes[0]) - 1, dtype=bool)  # pairs (i, i+1) equal on the columns so far
+    for column in codes:
+        step = np.diff(column)
+        if (undecided & (step < 0)).any():
+            return False
+        undecided &= step == 0
+    return True
+
+
 def mark_overdue(hazards: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
     """`overdue`: rectified after its deadline, or still open at the end of `as_of` (the last day
     of the latest month with data) with a deadline on or before that day (SPEC "Exact meanings":
     deadline <= the last day and not rectified by it)."""
-    hazards = hazards.copy()
+    hazards = hazards.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     late = hazards["rectified_at"].notna() & (hazards["rectified_at"] > hazards["deadline"])
     still_open = hazards["rectified_at"].isna() & (hazards["deadline"] <= as_of if as_of is not None else False)
     hazards["overdue"] = (late | still_open).astype("boolean")
@@ -205,7 +274,7 @@ def finalize(results: list[SheetResult], rules: IngestRules) -> tuple[dict[str, 
             continue
         frame, failed = validate(table, frame)
         quarantine.append(failed)
-        tables[table] = frame.sort_values(ROW_KEY, kind="stable").reset_index(drop=True)
+        tables[table] = _sorted_by(frame, ROW_KEY).reset_index(drop=True)
     quarantine_frame = pd.concat([q for q in quarantine if not q.empty] or [empty_issues()], ignore_index=True)
     warning_parts = [w if "kind" in w else w.assign(kind="警告") for w in warnings if not w.empty]
     warning_frame = pd.concat(warning_parts or [empty_issues().assign(kind=pd.Series(dtype="str"))], ignore_index=True)

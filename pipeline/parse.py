@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline import arrow_text
 
 # Excel's day 0 for serial dates (the 1900 leap-year bug makes 1899-12-30 the working origin).
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -43,8 +47,7 @@ class Parsed:
 
 def normalise_text(series: pd.Series) -> pd.Series:
     """NFKC (full-width digits and brackets become ASCII), whitespace collapsed, ends stripped."""
-    text = series.astype("str").fillna("")
-    return text.str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+    return arrow_text.series(arrow_text.normalise(arrow_text.arrow(series.astype("str"))), series.index)
 
 
 def normalise_label(text: str) -> str:
@@ -59,25 +62,61 @@ def per_unique(text: pd.Series, function) -> pd.Series:
     Submitted columns repeat a few values (units, dates, 是/否, enumerations) millions of times;
     working on the distinct values makes cleaning cost grow with the variety, not the row count.
     """
-    codes, uniques = pd.factorize(text, use_na_sentinel=False)
-    result = function(pd.Series(uniques, dtype=text.dtype))
-    spread = result.take(codes)
+    codes, uniques = distinct_values(text)
+    if codes is None:  # values barely repeat (ids): apply to every value directly
+        result = function(text)
+        result.index = text.index
+        return result
+    spread = function(uniques).take(codes)
     spread.index = text.index
     return spread
 
 
+def distinct_values(text: pd.Series, sample: int = 50_000) -> tuple[np.ndarray | None, pd.Series]:
+    """(codes, distinct values) of a column, so that values[codes] is the column; or (None, the
+    column itself) when a sample of its values shows they barely repeat (record ids), where
+    factorizing would cost more than it saves (hashing millions of distinct strings)."""
+    if len(text) > 4 * sample:
+        head = text.iloc[:sample]
+        if pd.unique(head.to_numpy() if head.dtype == object else head.array).size > sample // 2:
+            return None, text
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    return codes, pd.Series(uniques, dtype=text.dtype)
+
+
+def strip_text(text: pd.Series) -> pd.Series:
+    """`text.str.strip()` (the same Arrow kernel) without the pandas round trip."""
+    return arrow_text.series(pc.utf8_trim_whitespace(arrow_text.arrow(text)), text.index)
+
+
+def squeeze_text(text: pd.Series) -> pd.Series:
+    """NFKC with the spaces removed: how total and footer markers are compared. (ASCII text is
+    its own NFKC form, so only the other values go through the normaliser.)"""
+    data = arrow_text.arrow(text)
+    data = arrow_text.where_not_ascii(data, lambda values: pc.utf8_normalize(values, "NFKC"))
+    return arrow_text.series(pc.replace_substring(data, " ", ""), text.index)
+
+
 def normalise_labels(text: pd.Series) -> pd.Series:
     """`normalise_label` for a whole column, vectorised."""
-    folded = text.astype("str").fillna("").str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.casefold()
-    return folded.str.rstrip("*")
+    data = arrow_text.where_not_ascii(pc.fill_null(arrow_text.arrow(text.astype("str")), ""), lambda v: pc.utf8_normalize(v, "NFKC"))
+    folded = arrow_text.casefold(arrow_text.without_whitespace(data))
+    return arrow_text.series(pc.utf8_rtrim(folded, characters="*"), text.index)
 
 
 def is_missing(text: pd.Series, null_tokens: frozenset[str]) -> pd.Series:
-    return text.eq("") | text.str.casefold().isin(null_tokens)
+    data = arrow_text.arrow(text)
+    empty = pc.fill_null(pc.equal(data, ""), False).to_numpy(zero_copy_only=False)
+    return pd.Series(empty | arrow_text.is_in(arrow_text.casefold(data), null_tokens), index=text.index)
+
+
+def _folded(text: pd.Series):
+    """Case-folded, spaces removed: the form in which yes/no tokens and enum spellings match."""
+    return pc.replace_substring(arrow_text.casefold(arrow_text.arrow(text)), " ", "")
 
 
 def _no_errors(index: pd.Index) -> pd.Series:
-    return pd.Series(pd.NA, index=index, dtype="str")
+    return arrow_text.series(pa.nulls(len(index), pa.large_string()), index)
 
 
 def _errors_where(mask: pd.Series, reason: str) -> pd.Series:
@@ -156,10 +195,10 @@ def parse_year(text: pd.Series, null_tokens: frozenset[str]) -> Parsed:
 
 def parse_bool(text: pd.Series, null_tokens: frozenset[str], true_tokens: frozenset[str], false_tokens: frozenset[str]) -> Parsed:
     """是/否/√/×/有/无/Y/N/1/0 and the other spellings in rules/ingest.toml [tokens]."""
-    folded = text.str.casefold().str.replace(" ", "", regex=False)
-    is_true = folded.isin(true_tokens)
-    is_false = folded.isin(false_tokens)
-    missing = (text.eq("") | folded.isin(null_tokens)) & ~is_true & ~is_false
+    folded = _folded(text)
+    is_true = pd.Series(arrow_text.is_in(folded, true_tokens), index=text.index)
+    is_false = pd.Series(arrow_text.is_in(folded, false_tokens), index=text.index)
+    missing = (text.eq("") | arrow_text.is_in(folded, null_tokens)) & ~is_true & ~is_false
     values = pd.Series(pd.NA, index=text.index, dtype="boolean").mask(is_true, True).mask(is_false, False)
     errors = _errors_where(~missing & ~is_true & ~is_false, "不是“是/否”(not a yes/no value)")
     return Parsed(values, errors)
@@ -168,11 +207,12 @@ def parse_bool(text: pd.Series, null_tokens: frozenset[str], true_tokens: frozen
 def parse_enum(text: pd.Series, null_tokens: frozenset[str], spellings: dict[str, list[str]], label: str) -> Parsed:
     """Lenient match: a cell containing a spelling takes its value; the longest spelling wins."""
     missing = is_missing(text, null_tokens)
-    folded = text.str.casefold().str.replace(" ", "", regex=False)
+    folded = _folded(text)
     ranked = sorted(((s.casefold(), value) for value, ss in spellings.items() for s in ss), key=lambda p: -len(p[0]))
     values = pd.Series(pd.NA, index=text.index, dtype="str")
     for spelling, value in ranked:
-        values = values.mask(values.isna() & folded.str.contains(spelling, regex=False), value)
+        contains = pc.fill_null(pc.match_substring(folded, spelling), False).to_numpy(zero_copy_only=False)
+        values = values.mask(values.isna() & contains, value)
     allowed = "/".join(spellings)
     errors = _errors_where(~missing & values.isna(), f"{label}应为 {allowed}(unknown value)")
     return Parsed(values.where(~missing), errors)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 PERIOD_COLUMNS = ["period", "start", "end", "months"]
 UNIT = "datetime64[us]"
@@ -100,5 +101,7 @@ def assign_period(dates: pd.Series, periods: pd.DataFrame) -> pd.Series:
     position = np.searchsorted(starts, np.where(known, values, starts[0]), side="right") - 1
     safe = np.clip(position, 0, len(starts) - 1)
     inside = known & (position >= 0) & (values < ends[safe])
-    labels = ordered["period"].to_numpy(dtype=object)
-    return pd.Series(np.where(inside, labels[safe], None), index=dates.index, dtype="string")
+    labels = pa.array(ordered["period"].to_numpy(dtype=object), type=pa.large_string())
+    # An Arrow take of the few labels: no Python string per row.
+    taken = labels.take(pa.array(safe, mask=~inside))
+    return pd.Series(pd.array(taken, dtype="string"), index=dates.index)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import mmap
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import python_calamine
 
@@ -27,9 +30,18 @@ HTML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype|html
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 META_CHARSET = re.compile(rb"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# The directory entry (UTF-16 name) of the stream holding an encrypted OOXML workbook.
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+# Excel's error values, and the text standing for a formula saved without its result (see
+# `_restore_unsaved_cells`): the cleaner quarantines them rather than reading the cell as empty.
+EXCEL_ERRORS = ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
+UNSAVED_FORMULA = "#公式无保存结果"
 DELIMITERS = ",\t;|"
 # calamine picks its reader from a path's suffix; these suffixes agree with the sniffed bytes.
 WORKBOOK_SUFFIXES = {"xlsx": {".xlsx", ".xlsm", ".xlsb", ".ods"}, "ole": {".xls"}}
+# Text files from this size on are read with pyarrow's CSV reader when their shape allows.
+ARROW_CSV_BYTES = 1 << 20
 SUPPORTED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".htm", ".html", ".parquet"}
 
 
@@ -69,11 +81,17 @@ def read_file(path: Path) -> list[RawSheet]:
         with path.open("rb") as handle:
             head = handle.read(4096)
     except FileNotFoundError:
+        if path.is_symlink():
+            raise InputError(f"{path.name}: 快捷方式(链接)指向的文件不存在(broken link: its target does not exist)") from None
         raise InputError(f"{path.name}: 文件在读取前已不存在(file disappeared before it could be read)") from None
     except OSError as error:
+        if path.is_symlink():
+            raise InputError(f"{path.name}: 快捷方式(链接)无法打开,可能指向自身形成循环(link cannot be followed: {error.strerror})") from None
         raise InputError(f"{path.name}: 无法打开文件(cannot open file: {error.strerror})") from None
-    if not head:
+    if not head or (len(head) < 4096 and not head.removeprefix(b"\xef\xbb\xbf").strip()):  # nothing, or a BOM and blank lines
         raise InputError(f"{path.name}: 文件为空(empty file)")
+    if head.startswith(UTF16_BOMS):  # Excel's "Unicode text" (tab-separated UTF-16), not binary
+        return _read_csv(path)
     kind = sniff_format(head)
     if kind in ("xlsx", "ole"):
         return _read_workbook(path, kind)
@@ -115,14 +133,17 @@ def _read_workbook(path: Path, kind: str) -> list[RawSheet]:
                 workbook = python_calamine.CalamineWorkbook.from_filelike(handle)
     except Exception as error:  # calamine raises several private error types
         text = str(error)
-        if kind == "ole" and ("encrypt" in text.lower() or "password" in text.lower() or "EncryptedPackage" in text or "stream" in text.lower()):
+        # An encrypted .xlsx is an OLE container; calamine only says so when the suffix is .xlsx.
+        if type(error).__name__ == "PasswordError" or "password" in text.lower() or (kind == "ole" and _is_encrypted_ooxml(path)):
             raise InputError(f"{path.name}: 工作簿已加密或受密码保护,请另存为无密码文件(encrypted or password-protected workbook)") from None
         raise InputError(f"{path.name}: 工作簿已损坏或格式不正确,无法读取(corrupt or unreadable workbook: {text[:120]})") from None
     sheets = []
+    hidden = []
     try:
         for info in workbook.sheets_metadata:
             # Hidden sheets hold drop-down lists and helper tables, never a unit's data.
             if str(info.visible).rsplit(".", 1)[-1] != "Visible" or str(info.typ).rsplit(".", 1)[-1] != "WorkSheet":
+                hidden.append(info.name)
                 continue
             name = info.name
             sheet = workbook.get_sheet_by_name(name)
@@ -131,13 +152,129 @@ def _read_workbook(path: Path, kind: str) -> list[RawSheet]:
             grid = pd.DataFrame([[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in rows], dtype="str")
             merged = [tuple(map(tuple, r)) for r in (sheet.merged_cell_ranges or [])]
             sheets.append(RawSheet(name=name, grid=grid, merged=merged))
+        if kind == "xlsx" and sheets:
+            _restore_unsaved_cells(path, sheets)
     except InputError:
         raise
     except Exception as error:
         raise InputError(f"{path.name}: 工作簿内容损坏,无法读取(corrupt workbook content: {str(error)[:120]})") from None
     finally:
         workbook.close()
+    if not sheets and hidden:
+        names = "、".join(hidden[:5])
+        raise InputError(f"{path.name}: 所有工作表都已隐藏({names}),未读取;如含数据请取消隐藏后重新报送(every sheet is hidden)")
     return sheets
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """An OLE file holding an `EncryptedPackage` stream: a password-protected .xlsx. The stream's
+    name is in the container's directory, whose first sector the header gives (MS-CFB 2.2)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(512)
+            shift = int.from_bytes(header[0x1E:0x20], "little")
+            first_directory_sector = int.from_bytes(header[0x30:0x34], "little")
+            if 7 <= shift <= 16 and first_directory_sector < 0xFFFFFFFA:
+                handle.seek((first_directory_sector + 1) << shift)
+                if ENCRYPTED_PACKAGE in handle.read(1 << 16):
+                    return True
+            handle.seek(0)
+            return ENCRYPTED_PACKAGE in handle.read(1 << 20)
+    except OSError:
+        return False
+
+
+XLSX_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+XLSX_MARKERS = (b"<f", b't="e"')  # a formula, an error value
+XLSX_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+XLSX_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def _restore_unsaved_cells(path: Path, sheets: list[RawSheet]) -> None:
+    """Put back what calamine reads as an empty cell although the cell is not empty.
+
+    An Excel error value (#N/A from a failed VLOOKUP, #DIV/0!) and a formula saved without its
+    result (workbooks written by scripts and web systems are never calculated) both read as "".
+    Taken for empty, an optional value would vanish silently; written back as text (the error
+    value, or `UNSAVED_FORMULA`), the cleaner quarantines the row and says why. Only sheets
+    whose XML has a formula or an error cell are scanned.
+    """
+    import html
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace") if "xl/_rels/workbook.xml.rels" in names else ""
+        targets = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+        targets |= {m.group(2): m.group(1) for m in re.finditer(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)}
+        members = {}
+        for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)/?>", workbook):
+            name = re.search(r'\bname="([^"]*)"', m.group(1))
+            rid = re.search(r'\br:id="([^"]*)"', m.group(1))
+            if name and rid and rid.group(1) in targets:
+                target = targets[rid.group(1)]
+                members[html.unescape(name.group(1))] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        for sheet in sheets:
+            member = members.get(sheet.name)
+            if member not in names:
+                continue
+            data = archive.read(member)
+            found = {}
+            for cell in _marked_cells(data):
+                attrs, body = cell.group(1), cell.group(2) or b""
+                value = XLSX_VALUE.search(body)
+                if b't="e"' in attrs and value:
+                    text = value.group(1).decode("utf-8", "replace")
+                elif b"<f" in body and not (value and value.group(1)) and b't="str"' not in attrs:
+                    formula = re.search(rb"<f[^>]*>([^<]*)</f>", body)
+                    text = f"{UNSAVED_FORMULA}(={html.unescape(formula.group(1).decode('utf-8', 'replace'))})" if formula else UNSAVED_FORMULA
+                else:
+                    continue
+                ref = XLSX_REF.search(attrs)
+                if ref:
+                    found[(int(ref.group(2)) - 1, _column_index(ref.group(1).decode()))] = text
+            if found:
+                _write_cells(sheet, found)
+
+
+def _marked_cells(data: bytes):
+    """The `<c>` elements of a sheet's XML holding a formula or an error value, found from those
+    markers (a big sheet with one SUM row is not parsed cell by cell)."""
+    starts = set()
+    for marker in XLSX_MARKERS:
+        position = data.find(marker)
+        while position >= 0:
+            start = max(data.rfind(b"<c ", 0, position), data.rfind(b"<c>", 0, position))
+            if start >= 0:
+                starts.add(start)
+            end = data.find(b"</c>", position)
+            position = data.find(marker, end if end > position else position + 1)
+    for start in sorted(starts):
+        cell = XLSX_CELL.match(data, start)
+        if cell:
+            yield cell
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _write_cells(sheet: RawSheet, cells: dict[tuple[int, int], str]) -> None:
+    """Set grid cells that calamine left empty, growing the grid when a cell lies beyond it."""
+    rows = max(r for r, _ in cells) + 1
+    width = max(c for _, c in cells) + 1
+    grid = sheet.grid
+    if rows > len(grid) or width > grid.shape[1]:
+        grid = grid.reindex(index=range(max(rows, len(grid))), columns=range(max(width, grid.shape[1])), fill_value="")
+        grid = grid.fillna("").astype("str")
+    for (r, c), text in cells.items():
+        if grid.iat[r, c] == "":
+            grid.iat[r, c] = text
+    sheet.grid = grid
 
 
 # --- Parquet (large exports, benchmarks) ---------------------------------------------------------
@@ -175,12 +312,65 @@ def _sample_encoding(path: Path) -> str:
     with path.open("rb") as handle:
         sample = handle.read(1 << 20)
         more = handle.read(1)
+    if sample.startswith(UTF16_BOMS):
+        return "utf-16"
     if more:
         sample = sample[: sample.rfind(b"\n") + 1] or sample
     try:
-        return detect_encoding(sample)
+        encoding = detect_encoding(sample)
     except UnicodeDecodeError:
-        raise InputError(f"{path.name}: 文本编码无法识别(既非 UTF-8 也非 GBK/GB18030)(unknown text encoding)") from None
+        with path.open("rb") as handle:
+            problem = _encoding_problem(path.name, handle)
+        raise InputError(problem or f"{path.name}: 文本编码无法识别(既非 UTF-8 也非 GBK/GB18030)(unknown text encoding)") from None
+    # GB18030 decodes most byte strings, UTF-8 lines included (as mojibake): look for them.
+    if encoding == "gb18030" and (problem := _encoding_problem(path.name, sample.splitlines(keepends=True))):
+        raise InputError(problem)
+    return encoding
+
+
+CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")
+
+
+def _line_encoding(line: bytes) -> str | None:
+    """"UTF-8" or "GBK" when only that one fits the line, "" when both do (ASCII, or a short GBK
+    line that happens to be valid UTF-8: taken for UTF-8 only with two or more CJK characters),
+    None when neither does."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    try:
+        line.decode("gb18030")
+        gbk = True
+    except UnicodeDecodeError:
+        gbk = False
+    if text is not None and (not gbk or len(CJK.findall(text)) >= 2):
+        return "UTF-8"
+    if gbk:
+        return "GBK" if text is None else ""
+    return None
+
+
+def _encoding_problem(name: str, lines) -> str | None:
+    """Why no single encoding reads a text file, naming the row: a line neither UTF-8 nor GB18030
+    decodes, or UTF-8 and GBK lines mixed in one file (two files pasted together). Decoding the
+    whole file with either would turn the other part into mojibake silently. None: every line
+    fits one encoding."""
+    first = None
+    for number, line in enumerate(lines, start=1):
+        if line.isascii():
+            continue
+        kind = _line_encoding(line)
+        if kind is None:
+            return f"{name}: 第{number}行的文本编码无法识别(既非 UTF-8 也非 GBK/GB18030)(unknown text encoding at row {number})"
+        if not kind:
+            continue
+        if first is None:
+            first = kind
+        elif kind != first:
+            return (f"{name}: 第{number}行起为 {kind} 编码,之前为 {first} 编码,文件混用了两种文本编码;"
+                    f"请统一另存为 UTF-8 后重新报送(mixed text encodings from row {number})")
+    return None
 
 
 def _read_csv(path: Path) -> list[RawSheet]:
@@ -189,22 +379,69 @@ def _read_csv(path: Path) -> list[RawSheet]:
         head = [line for _, line in zip(range(64), handle)]
     delimiter = _delimiter(head[:20])
     width = max((len(row) for row in csv.reader(head, delimiter=delimiter)), default=1)
+    fast = _read_csv_arrow(path, encoding, delimiter, head) if path.stat().st_size >= ARROW_CSV_BYTES else None
+    if fast is not None:
+        return [RawSheet(name=path.stem, grid=fast)]
     try:
         grid = pd.read_csv(
             path, header=None, names=range(width), dtype="str", keep_default_na=False, na_filter=False,
             encoding=encoding, sep=delimiter, skip_blank_lines=False, engine="c",
         )
-    except UnicodeDecodeError:
-        try:
-            grid = _read_csv_fallback(path, "gb18030", delimiter)
-        except UnicodeDecodeError:
-            raise InputError(f"{path.name}: 文件中混有多种文本编码,无法可靠读取(mixed text encodings)") from None
-    except pd.errors.ParserError:
+    except UnicodeDecodeError:  # the first MiB decoded, a later part does not
+        with path.open("rb") as handle:
+            problem = _encoding_problem(path.name, handle)
+        if problem:
+            raise InputError(problem) from None
+        grid = _read_csv_fallback(path, "gb18030", delimiter)
+    except pd.errors.ParserError as error:
+        # A quote opened and never closed swallows every later line into one cell.
+        if unclosed := re.search(r"EOF inside string starting at row (\d+)", str(error)):
+            row = int(unclosed.group(1)) + 1
+            raise InputError(f"{path.name}: 第{row}行有未配对的引号,其后各行无法可靠读取(unclosed quote at row {row})") from None
         # Rows wider than the first 64 lines: read ragged with the csv module instead.
         grid = _read_csv_fallback(path, encoding, delimiter)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path.name}: 文件为空(empty file)") from None
     return [RawSheet(name=path.stem, grid=grid.fillna(""))]
+
+
+def _read_csv_arrow(path: Path, encoding: str, delimiter: str, head: list[str]) -> pd.DataFrame | None:
+    """A big UTF-8 CSV read by pyarrow's multi-threaded reader, giving the grid `pd.read_csv` gives.
+
+    The lines above the table (title, 填报单位 line) are parsed from `head`; pyarrow reads from the
+    first line of the block of equally wide rows that runs to the end of `head`. None (and the
+    caller's general reader runs) when the file is not UTF-8, a head line opens a quoted field it
+    does not close, or any later row differs in width (a blank line, a footer, a ragged row):
+    every row keeps its place, so row numbers stay the analyst's.
+    """
+    if encoding != "utf-8-sig" or not head or any(line.count('"') % 2 for line in head):
+        return None
+    rows = [next(csv.reader([line], delimiter=delimiter), []) for line in head]
+    width = max(len(row) for row in rows)
+    start = len(rows)
+    while start > 0 and len(rows[start - 1]) == width:
+        start -= 1
+    if width < 2 or start == len(rows):
+        return None
+    with path.open("rb") as handle:
+        offset = (3 if handle.read(3) == b"\xef\xbb\xbf" else 0) + sum(len(line.encode("utf-8")) for line in head[:start])
+    names = [str(c) for c in range(width)]
+    try:
+        with pa.memory_map(str(path)) as source:
+            # A line break inside a value needs a quote; without any, pyarrow may split the file
+            # at every line end and parse the pieces in parallel.
+            with mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                quoted = view.find(b'"', offset) >= 0
+            source.seek(offset)
+            table = pcsv.read_csv(
+                source, read_options=pcsv.ReadOptions(column_names=names, block_size=16 << 20),
+                parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted, ignore_empty_lines=False),
+                convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    top = pd.DataFrame([row + [""] * (width - len(row)) for row in rows[:start]], columns=range(width), dtype="str")
+    body = pd.DataFrame({c: pd.array(table.column(c), dtype="str") for c in range(width)})
+    return pd.concat([top, body], ignore_index=True) if start else body
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -292,13 +529,38 @@ def list_input_files(raw: Path, registry_name: str) -> list[Path]:
     """Every file under the raw folder the pipeline should try, sorted by name for determinism.
 
     Hidden files, Office lock files (~$…) and the registry itself are skipped; files with other
-    suffixes are still tried, since the format is recognised from the bytes.
+    suffixes are still tried, since the format is recognised from the bytes. A link that leads
+    nowhere (its target gone, or a loop) is listed, so that reading it says so.
     """
     files = []
     for path in sorted(raw.rglob("*")):
-        if not path.is_file() or path.name.startswith((".", "~$")) or path.name == registry_name:
+        broken_link = path.is_symlink() and not path.exists()
+        if not (path.is_file() or broken_link) or path.name.startswith((".", "~$")) or path.name == registry_name:
             continue
         if path.suffix.lower() in {".md", ".toml", ".json", ".py", ".gitkeep"}:
             continue
         files.append(path)
     return files
+
+
+def readable_name(name: str) -> str:
+    """A file name as the analyst would read it. A name that is not UTF-8 on disk (a zip made on
+    Chinese Windows stores GBK names) arrives with undecodable bytes, which no table or terminal can
+    hold; it is decoded as GB18030 when that works, else shown with replacement characters.
+    Each part of a relative path is decoded on its own (a UTF-8 folder may hold a GBK file)."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    parts = []
+    for part in name.split("/"):
+        data = part.encode("utf-8", "surrogateescape")
+        try:
+            parts.append(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                parts.append(data.decode("gb18030"))
+            except UnicodeDecodeError:
+                parts.append(data.decode("utf-8", "replace"))
+    return "/".join(parts)

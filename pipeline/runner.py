@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from pipeline.errors import InputError
 from pipeline.finalize import finalize
 from pipeline.ingest_rules import IngestRules, load_ingest_rules
 from pipeline.parse import normalise_text, parse_datetime
-from pipeline.read import list_input_files, read_file
+from pipeline.read import list_input_files, read_file, readable_name
 from pipeline.registry import load_registry, normalise_name
 
 MANIFEST = "_manifest.json"
@@ -62,23 +61,57 @@ def fingerprint(raw: Path, inputs: list[Path], rules_paths: list[Path]) -> str:
     for path in [raw / config.REGISTRY_NAME, *inputs]:
         if path.exists():
             stat = path.stat()
-            digest.update(f"{path.relative_to(raw)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+            digest.update(f"{path.relative_to(raw)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
     for path in [*rules_paths, *sorted(Path(__file__).parent.glob("*.py"))]:
         if path.exists():
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def write_parquet_atomic(frame: pd.DataFrame, target: Path) -> None:
-    """Write to a temporary file in the same folder, then rename over the target (atomic on POSIX)."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp")
-    os.close(handle)
+def _stage_parquet(frame: pd.DataFrame, target: Path) -> Path:
+    """Write a table beside its target under a hidden temporary name (".name.<pid>.tmp", made with
+    the usual permissions, unlike mkstemp's owner-only ones) and return that name."""
+    temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp")
     try:
         frame.to_parquet(temporary, index=False)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def write_parquet_atomic(frame: pd.DataFrame, target: Path) -> None:
+    """Write to a temporary file in the same folder, then rename over the target (atomic on POSIX)."""
+    temporary = _stage_parquet(frame, target)
+    try:
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def publish_tables(outputs: dict[str, pd.DataFrame], processed: Path, manifest: dict) -> None:
+    """Every table written under a temporary name first, then all moved into place, the manifest last.
+
+    A run killed while writing (the slow part) leaves the previous tables as they were. The
+    manifest is removed before the first move and written after the last, so a run killed in
+    between leaves no manifest: the folder is then known to be incomplete and the next run redoes
+    the work instead of skipping it.
+    """
+    staged: dict[str, Path] = {}
+    try:
+        for name, frame in outputs.items():
+            staged[name] = _stage_parquet(frame, processed / f"{name}.parquet")
+        (processed / MANIFEST).unlink(missing_ok=True)
+        for name in list(staged):
+            os.replace(staged[name], processed / f"{name}.parquet")
+            del staged[name]
+        tmp = processed / f".{MANIFEST}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+        os.replace(tmp, processed / MANIFEST)
+    finally:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
 
 
 def local_time(epoch_seconds: float) -> pd.Timestamp:
@@ -99,7 +132,10 @@ def _reporting_unit(meta_unit: str | None, file_name: str, registry: Registry) -
 
 
 def _sheet_row(path: Path, rel: str, sha: str, result: SheetPart | None, registry: Registry, rules: IngestRules, error: str = "") -> dict:
-    stat = path.stat() if path.exists() else None
+    try:
+        stat = path.stat()
+    except OSError:  # gone since it was listed, or a link leading nowhere
+        stat = None
     row = {column: None for column in FILES_COLUMNS}
     row.update(source_file=rel, sha256=sha, size_bytes=stat.st_size if stat else None,
                file_mtime=local_time(stat.st_mtime) if stat else None)
@@ -111,8 +147,7 @@ def _sheet_row(path: Path, rel: str, sha: str, result: SheetPart | None, registr
     meta = result.meta
     row["reporting_unit_id"] = _reporting_unit(meta.reporting_unit, rel, registry)
     row["title_period"] = meta.title_period
-    if meta.report_date:
-        row["report_date"] = parse_datetime(normalise_text(pd.Series([meta.report_date])), rules.null_tokens, keep_time=False).values.iloc[0]
+    row["report_date"] = meta.report_date  # text here; parsed for all sheets at once in files_table
     return row
 
 
@@ -129,6 +164,8 @@ def files_table(rows: list[dict], tables: dict[str, pd.DataFrame], quarantine: p
     files["duplicates"] = duplicates.reindex(index, fill_value=0).to_numpy()
     for column in ("rows_read", "clean", "quarantined", "nondata", "duplicates", "rows_unread", "size_bytes"):
         files[column] = pd.to_numeric(files[column]).astype("Int64")
+    dates = files["report_date"].astype("str").fillna("")
+    files["report_date"] = parse_datetime(normalise_text(dates), frozenset({""}), keep_time=False).values
     for column in ("file_mtime", "report_date"):
         files[column] = pd.to_datetime(files[column]).astype("datetime64[us]")
     for column in ("source_file", "source_sheet", "source_type", "status", "message", "nondata_detail", "sha256", "reporting_unit_id", "title_period"):
@@ -148,6 +185,8 @@ def process(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULES, 
         raise InputError(f"{raw} 中没有可读取的数据文件(no data files in the raw folder)")
     processed.mkdir(parents=True, exist_ok=True)
     with FileLock(str(processed / ".lock")):
+        for leftover in processed.glob(".*.tmp"):  # from a run that was killed (we hold the lock)
+            leftover.unlink(missing_ok=True)
         stamp = fingerprint(raw, inputs, [rules_path, *sorted(config.RULES_DIR.glob("*.toml"))])
         if not force and _up_to_date(processed, stamp, score):
             progress("数据、规则和代码均未变化,跳过处理(nothing changed; processing skipped)")
@@ -171,18 +210,23 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
     parts: list[tuple[Path, str, str, SheetPart]] = []
     rows: list[dict] = []
     for number, path in enumerate(inputs, start=1):
-        rel = path.relative_to(raw).as_posix()
+        rel = readable_name(path.relative_to(raw).as_posix())
         try:
+            sheets = read_file(path)  # first: it explains a missing file or a broken link
             sha = sha256_of(path)
-            sheets = read_file(path)
         except InputError as error:
-            rows.append(_sheet_row(path, rel, "", None, registry, rules, str(error)))
+            message = str(error).replace(path.name, readable_name(path.name))
+            rows.append(_sheet_row(path, rel, "", None, registry, rules, message))
             continue
         except OSError as error:
             message = f"{rel}: 文件在读取时不可用(file vanished or unreadable: {error.strerror})"
             rows.append(_sheet_row(path, rel, "", None, registry, rules, message))
             continue
+        if not sheets:
+            rows.append(_sheet_row(path, rel, "", None, registry, rules, f"{rel}: 文件中没有工作表(no sheets)"))
+            continue
         for sheet in sheets:
+            sheet.name = readable_name(sheet.name)  # a CSV's sheet is named after its file
             parts.append((path, rel, sha, prepare_sheet(sheet, rel, rules)))
         if number % 100 == 0:
             progress(f"  已读取 {number}/{len(inputs)} 个文件…")
@@ -197,13 +241,9 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
     outputs = dict(tables, quarantine=quarantine, warnings=warnings, files=files)
     if score:
         outputs.update(score_tables(tables, files, registry.frame))
-    for name, frame in outputs.items():
-        write_parquet_atomic(frame, processed / f"{name}.parquet")
     manifest = {"fingerprint": stamp, "scored": score, "tables": sorted(outputs),
                 "ingest_rules_version": rules.version, "ingest_rules_sha256": rules.sha256}
-    tmp = processed / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
-    os.replace(tmp, processed / MANIFEST)
+    publish_tables(outputs, processed, manifest)
     _print_summary(files, progress, time.perf_counter() - started)
     return ProcessResult(tables=outputs, files=files)
 

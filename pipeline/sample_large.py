@@ -151,7 +151,7 @@ def units_and_enterprises(tables: Tables, rng, n: int) -> tuple[pa.Array, pa.Arr
     return pc.take(tables.names, unit), pc.take(tables.enterprises, enterprise)
 
 
-def enforcement_chunk(tables: Tables, rng, start: int, n: int) -> pa.Table:
+def enforcement_chunk(tables: Tables, rng, start: int, n: int, days: tuple[int, int] = (0, YEAR_DAYS)) -> pa.Table:
     unit, enterprise = units_and_enterprises(tables, rng, n)
     filed = rng.random(n) < 0.1
     penalized = filed & (rng.random(n) < 0.85)
@@ -163,7 +163,7 @@ def enforcement_chunk(tables: Tables, rng, start: int, n: int) -> pa.Table:
     columns = {
         "record_id": numbered("JC2020-", start, n),
         "unit": unit,
-        "inspected_at": dated(tables, rng, rng.integers(0, YEAR_DAYS, size=n)),
+        "inspected_at": dated(tables, rng, rng.integers(*days, size=n)),
         "enterprise": enterprise,
         "mode": pc.take(tables.modes, rng.choice(len(MODES), size=n, p=MODE_P)),
         "hazards_found": pc.take(tables.counts, count_form * 10 + np.minimum(rng.poisson(1.0, size=n), 9)),
@@ -178,9 +178,9 @@ def enforcement_chunk(tables: Tables, rng, start: int, n: int) -> pa.Table:
     return pa.table({ENFORCEMENT_HEADERS[k]: v for k, v in columns.items()})
 
 
-def hazards_chunk(tables: Tables, rng, start: int, n: int) -> pa.Table:
+def hazards_chunk(tables: Tables, rng, start: int, n: int, days: tuple[int, int] = (0, YEAR_DAYS)) -> pa.Table:
     unit, enterprise = units_and_enterprises(tables, rng, n)
-    found = rng.integers(0, YEAR_DAYS, size=n)
+    found = rng.integers(*days, size=n)
     major = rng.random(n) < 0.04
     allowed = np.where(major, rng.integers(30, 91, size=n), rng.integers(3, 31, size=n))
     outcome = rng.random(n)
@@ -220,10 +220,14 @@ def write_large_files(out: Path, registry: pd.DataFrame, n_records: int, fmt: st
         parts = max(1, math.ceil(total / ROWS_PER_FILE))
         for part in range(parts):
             first, last = part * total // parts, (part + 1) * total // parts
+            # Each file covers its own stretch of the year, as a big export split by period: the
+            # same inspection (unit, enterprise, day) never appears in two files, which the
+            # cleaner would rightly drop as a resubmission.
+            days = (part * YEAR_DAYS // parts, (part + 1) * YEAR_DAYS // parts)
             path = out / f"benchmark_2020_{FILE_LABELS[source]}_{part + 1:02d}.{fmt}"
             written.append(LargeFile(path, source, last - first))
             chunks = (
-                CHUNKERS[source](tables, rng_for(seed, "large", source, part, start), start, min(CHUNK_ROWS, last - start))
+                CHUNKERS[source](tables, rng_for(seed, "large", source, part, start), start, min(CHUNK_ROWS, last - start), days)
                 for start in range(first, last, CHUNK_ROWS)
             )
             title = f"2020年{TITLES[source]}(第{part + 1}部分)"

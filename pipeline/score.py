@@ -268,9 +268,11 @@ def _finish_lost(lost: pd.DataFrame) -> pd.DataFrame:
     kinds = {"shortfall": 0, "not_assessed": 1, "start": 2, "deduction": 3, "zeroing": 4, "floor": 5}
     lost = finish_lost_points(lost)
     lost = lost.assign(_k=lost["kind"].map(kinds).astype("int64"))
-    lost = lost.sort_values(["period", "unit_id", "component", "_k", "rule", "source_file",
-                             "source_row", "record_id"], kind="mergesort", na_position="first")
-    return lost[DEDUCTION_COLUMNS].reset_index(drop=True)
+    keys = ["period", "unit_id", "component", "_k", "rule", "source_file", "source_row", "record_id"]
+    # = sort_values(keys, kind="mergesort", na_position="first"), on each key's sorted factorize
+    # codes (NA = -1, first): comparing integers instead of text, a stable lexsort.
+    order = np.lexsort([pd.factorize(lost[key], sort=True)[0] for key in reversed(keys)])
+    return lost[DEDUCTION_COLUMNS].take(order).reset_index(drop=True)
 
 
 def item_table(monthly_scores: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:

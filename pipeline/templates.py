@@ -15,6 +15,7 @@ rewrites identical files.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -113,7 +114,9 @@ def _notes(year: int, month: int, name: str, ingest_rules: dict, data_rows: int,
 def _write_workbook(path: Path, sheets: list[SheetSpec], guide_rows: list[tuple[str, ...]],
                     notes: list[str], data_rows: int, created: dt.datetime) -> None:
     # strings_to_*: a name or value is always written as text, never as a formula or a link.
-    workbook = xlsxwriter.Workbook(str(path), {
+    # Written under a temporary name and moved into place, so a killed run leaves no half file.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    workbook = xlsxwriter.Workbook(str(temporary), {
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
     })
     workbook.set_properties({"title": path.stem, "author": "区安委办", "created": created})
@@ -128,7 +131,11 @@ def _write_workbook(path: Path, sheets: list[SheetSpec], guide_rows: list[tuple[
             hidden.write_column(0, column, values)
         hidden.protect()
         hidden.hide()
-    workbook.close()
+    try:
+        workbook.close()
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class _Styles:

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import html
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -293,10 +294,29 @@ def assert_conserved(files: pd.DataFrame) -> None:
     assert broken.empty, broken[["source_file", "source_sheet", "rows_read", "clean", "quarantined", "nondata", "duplicates"]].to_string()
 
 
-def snapshot(folder: Path) -> dict[str, tuple[int, str]]:
-    """Every file under a folder with its mtime and content hash (to prove nothing wrote there)."""
-    return {p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(folder.rglob("*")) if p.is_file()} | {"": (folder.stat().st_mtime_ns, "")}
+def snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file and folder under a folder with its mtime, size and content hash (to prove nothing
+    wrote there: tests run as root, for whom read-only permissions stop nothing)."""
+    found = {"": (folder.stat().st_mtime_ns, 0, "")}
+    for p in sorted(folder.rglob("*")):
+        stat = p.lstat()
+        content = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() and not p.is_symlink() else ""
+        found[p.relative_to(folder).as_posix()] = (stat.st_mtime_ns, stat.st_size, content)
+    return found
+
+
+def read_only(folder: Path) -> list[Path]:
+    """Take the write bits off a folder and everything in it; returns the paths, for `writable`."""
+    paths = [folder, *folder.rglob("*")]
+    for path in paths:
+        mode = path.stat().st_mode
+        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return paths
+
+
+def writable(paths: list[Path]) -> None:
+    for path in paths:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
 def credit_code(body17: str) -> str:

@@ -106,3 +106,16 @@ def test_dropped_columns_are_reported(processed):
     assert "(personal data dropped)" in files.loc["事故_个人信息.xlsx", "message"]
     assert all(h in files.loc["事故_个人信息.xlsx", "message"] for h in ("姓名", "身份证号", "联系电话", "住址", "遇难者姓名"))
     assert "手机" in files.loc["执法.csv", "message"]
+
+
+@pytest.mark.parametrize("text, scrubbed", [
+    ("联系电话138-1234-5678", "联系电话[已脱敏]"), ("手机 139 8765 4321。", "手机 [已脱敏]。"),
+    ("+86 150.1111.2222", "[已脱敏]"), ("8613812345678", "[已脱敏]"), ("电话:13812345678", "电话:[已脱敏]"),
+    ("１３８－１２３４－５６７８", "[已脱敏]"), ("０５７１－８８８８８８８８", "[已脱敏]"), ("身份证４４０３０４１９８５１２３１００２X", "身份证[已脱敏]"),
+    # not personal numbers: longer digit runs, dates, amounts, a ten-digit number
+    ("订单2013812345678", "订单2013812345678"), ("2020-03-05", "2020-03-05"), ("1381234567", "1381234567"), ("12.5万元", "12.5万元"),
+])
+def test_scrub_catches_phone_numbers_written_in_groups_or_full_width(text, scrubbed):
+    from pipeline.clean import scrub
+
+    assert scrub(pd.Series([text], dtype="str")).iloc[0] == scrubbed

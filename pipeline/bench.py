@@ -1,0 +1,529 @@
+"""Benchmark: `python -m pipeline.bench [--sizes 100000 500000 5000000] [--quick]` (issue "Performance and scale").
+
+For each size, the sample generator's size mode writes enforcement + hazard records (CSV and Parquet);
+then, each in a child process whose wall time and peak memory (max RSS, from os.wait4) are measured:
+- `python -m pipeline process` on those files (every processed table, scoring included);
+- a DuckDB reference that reads the same files and computes the per-unit-month aggregates the
+  scoring starts from (inspections, filed cases, hazards found on inspections; hazards found, due
+  and rectified on time). The pipeline's own aggregates (`indicators.period_counts` on the
+  processed tables) must equal DuckDB's, or the benchmark fails.
+Then one month's reports (`python -m pipeline report`, the `make report` path) on the sample data
+against one empty notebook executed and rendered through the same toolchain, and a no-op
+`make report`. The table is printed and written to docs/benchmarks.md.
+
+DuckDB is a benchmark-only dependency (the optional `bench` extra); the pipeline never imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline import config
+
+DEFAULT_SIZES = (100_000, 500_000, 5_000_000)
+QUICK_SIZES = (100_000,)
+FORMATS = ("csv", "parquet")
+SEED = 2020
+AGGREGATES = ["inspections", "filed", "hazards_found", "found", "due", "on_time"]
+GOALS = {"vs_duckdb": 3.0, "memory_vs_arrow": 3.0, "linear": 11.0, "report_vs_empty": 3.0, "noop_seconds": 1.0}
+
+
+class BenchmarkError(RuntimeError):
+    """The pipeline and the reference disagree, or a measured command failed."""
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_mib: float
+
+
+def run_measured(command: list[str], cwd: Path | None = None, env: dict | None = None, quiet: bool = True) -> Measure:
+    """Run a child process; its wall time and its own peak RSS (os.wait4: this child only, not the
+    maximum over every child so far as RUSAGE_CHILDREN would give)."""
+    started = time.perf_counter()
+    output = subprocess.DEVNULL if quiet else None
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        if child.returncode != 0:
+            errors.seek(0)
+            tail = errors.read().decode("utf-8", "replace")[-3000:]
+            raise BenchmarkError(f"command failed ({child.returncode}): {' '.join(map(str, command))}\n{tail}")
+    return Measure(seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+
+
+# ------------------------------------------------------------------------------------ inputs
+def make_inputs(folder: Path, n_records: int, fmt: str) -> list:
+    """The generator's benchmark files (and the registry) in `folder`, written once."""
+    from pipeline.generate import write_large
+
+    done = folder / ".written"
+    if done.exists():
+        return []
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    written = write_large(folder, n_records, fmt, SEED, config.RAW_DIR / config.REGISTRY_NAME)
+    done.write_text("ok")
+    return written
+
+
+def data_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.startswith("benchmark_") and p.suffix in (".csv", ".parquet"))
+
+
+def header_line(path: Path) -> int:
+    """0-based line of a generated CSV's header row: the first line with several separators
+    (the title and the 填报单位 line above it have none)."""
+    with path.open("r", encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle):
+            if line.count(",") >= 3:
+                return number
+    raise BenchmarkError(f"{path.name}: no header row")
+
+
+def arrow_input_bytes(folder: Path) -> int:
+    """In-memory size of the inputs as pyarrow Tables (every column text, as the pipeline reads them)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    total = 0
+    for path in data_files(folder):
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+        else:
+            read = pcsv.ReadOptions(skip_rows=header_line(path))
+            table = pcsv.read_csv(path, read_options=read,
+                                  convert_options=pcsv.ConvertOptions(column_types=_all_text(path, read)))
+        total += table.nbytes
+    return total
+
+
+def _all_text(path: Path, read) -> dict:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    with pcsv.open_csv(path, read_options=read) as reader:
+        return {name: pa.string() for name in reader.schema.names}
+
+
+# -------------------------------------------------------------------------- DuckDB reference
+ENFORCEMENT = {"unit": "执法单位", "date": "检查日期", "filed": "是否立案", "hazards": "发现隐患数"}
+HAZARDS = {"unit": "属地单位", "found": "发现日期", "deadline": "整改期限", "rectified": "整改完成日期"}
+FULLWIDTH_FROM, FULLWIDTH_TO = "０１２３４５６７８９．", "0123456789."
+
+
+def _sql_text(column: str) -> str:
+    """The cell as the pipeline compares it: full-width digits to ASCII, spaces trimmed (translate
+    only where there is something to translate: it is slow)."""
+    quoted = f'"{column}"'
+    return (f"trim(CASE WHEN regexp_matches({quoted}, '[{FULLWIDTH_FROM}]') "
+            f"THEN translate({quoted}, '{FULLWIDTH_FROM}', '{FULLWIDTH_TO}') ELSE {quoted} END)")
+
+
+def _sql_date(text: str) -> str:
+    """A date in the forms of pipeline.parse.parse_datetime (Y-M-D with -/.年, compact YYYYMMDD,
+    Excel serial numbers) from the normalised text column `text`, as a DATE; NULL when empty or
+    unreadable."""
+    ymd = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})"
+    return f"""(CASE
+        WHEN regexp_matches({text}, '{ymd}') THEN try_cast(make_date(
+            CAST(regexp_extract({text}, '{ymd}', 1) AS INTEGER), CAST(regexp_extract({text}, '{ymd}', 2) AS INTEGER),
+            CAST(regexp_extract({text}, '{ymd}', 3) AS INTEGER)) AS DATE)
+        WHEN regexp_full_match({text}, '(19|20)\\d{{6}}') THEN try_strptime({text}, '%Y%m%d')::DATE
+        WHEN regexp_full_match({text}, '\\d+(\\.\\d+)?') AND CAST({text} AS DOUBLE) BETWEEN 1 AND 2958465
+            THEN (DATE '1899-12-30' + CAST(floor(CAST({text} AS DOUBLE)) AS INTEGER))
+        END)"""
+
+
+def _no_rows(columns) -> str:
+    return "SELECT " + ", ".join(f'NULL AS "{c}"' for c in columns) + " WHERE false"
+
+
+def duckdb_aggregates(folder: Path, rules_path: Path = config.INGEST_RULES) -> pd.DataFrame:
+    """Per unit and month, from the raw files with DuckDB: inspections, filed, hazards_found (by
+    inspected_at), found (by found_at), due and on_time (by deadline; on time = rectified on or
+    before the deadline day). Months: first to last month of inspected_at / found_at, as the
+    pipeline's periods."""
+    import duckdb
+
+    from pipeline.ingest_rules import load_ingest_rules
+    from pipeline.registry import load_registry, name_index
+
+    rules = load_ingest_rules(rules_path)
+    registry = load_registry(folder / config.REGISTRY_NAME)
+    names = pd.DataFrame(list(name_index(registry).items()), columns=["spelling", "unit_id"])
+    truth = pd.DataFrame({"token": sorted(rules.true_tokens)})
+    con = duckdb.connect()
+    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    con.register("names", names)
+    con.register("truth", truth)
+    sources = {}
+    for path in data_files(folder):
+        kind = "enforcement" if "执法" in path.name else "hazards"
+        if path.suffix == ".csv":
+            scan = (f"read_csv('{path}', skip={header_line(path)}, header=true, all_varchar=true, "
+                    "delim=',', quote='', escape='', strict_mode=false)")
+        else:
+            scan = f"read_parquet('{path}')"
+        sources.setdefault(kind, []).append(f"SELECT * FROM {scan}")
+    e, h = ENFORCEMENT, HAZARDS
+    empty = {kind: [_no_rows(columns.values())] for kind, columns in (("enforcement", e), ("hazards", h))}
+    tables = {}
+    for kind, columns in (("enforcement", e), ("hazards", h)):
+        union = " UNION ALL ".join(sources.get(kind, empty[kind]))
+        needed = ", ".join(f'"{c}"' for c in columns.values())
+        # Text files are parsed once into a table of the needed columns; Parquet is scanned as is.
+        if any(".csv'" in part for part in sources.get(kind, [])):
+            con.execute(f"CREATE TEMP TABLE {kind}_raw AS SELECT {needed} FROM ({union})")
+            tables[kind] = f"{kind}_raw"
+        else:
+            tables[kind] = f"(SELECT {needed} FROM ({union}))"
+    enforcement, hazards = tables["enforcement"], tables["hazards"]
+    # Every distinct text parsed once into small lookup tables, then joined (hash joins against
+    # a few thousand rows cost little per row; the regexes per row would cost much more).
+    con.execute(f"""CREATE TEMP TABLE dates AS SELECT raw, {_sql_date(_sql_text('raw'))} AS day FROM (
+        SELECT DISTINCT raw FROM (SELECT "{e['date']}" AS raw FROM {enforcement} UNION ALL
+            SELECT "{h['found']}" FROM {hazards} UNION ALL SELECT "{h['deadline']}" FROM {hazards}
+            UNION ALL SELECT "{h['rectified']}" FROM {hazards}) WHERE raw IS NOT NULL)""")
+    con.execute(f"""CREATE TEMP TABLE units AS SELECT raw, n.unit_id FROM (
+        SELECT raw, lower(replace({_sql_text('raw')}, ' ', '')) AS spelling FROM (SELECT DISTINCT raw FROM (
+            SELECT "{e['unit']}" AS raw FROM {enforcement} UNION ALL SELECT "{h['unit']}" FROM {hazards})))
+        JOIN names n USING (spelling)""")
+    con.execute(f"""CREATE TEMP TABLE cells AS SELECT raw,
+        lower(replace({_sql_text('raw')}, ' ', '')) IN (SELECT token FROM truth) AS yes,
+        coalesce(TRY_CAST(regexp_extract({_sql_text('raw')}, '^(\\d+)', 1) AS INTEGER), 0) AS number
+        FROM (SELECT DISTINCT raw FROM (SELECT "{e['filed']}" AS raw FROM {enforcement}
+              UNION ALL SELECT "{e['hazards']}" FROM {enforcement}) WHERE raw IS NOT NULL)""")
+    con.execute(f"""CREATE TEMP VIEW enforcement AS
+        SELECT u.unit_id, d.day, coalesce(f.yes, false) AS filed, coalesce(c.number, 0) AS hazards_found
+        FROM {enforcement} r JOIN units u ON u.raw = r."{e['unit']}" LEFT JOIN dates d ON d.raw = r."{e['date']}"
+        LEFT JOIN cells f ON f.raw = r."{e['filed']}" LEFT JOIN cells c ON c.raw = r."{e['hazards']}" """)
+    con.execute(f"""CREATE TEMP VIEW hazards AS
+        SELECT u.unit_id, f.day AS found, d.day AS deadline, x.day AS rectified
+        FROM {hazards} r JOIN units u ON u.raw = r."{h['unit']}" LEFT JOIN dates f ON f.raw = r."{h['found']}"
+        LEFT JOIN dates d ON d.raw = r."{h['deadline']}" LEFT JOIN dates x ON x.raw = r."{h['rectified']}" """)
+    rows = con.sql("""
+        WITH e AS MATERIALIZED (SELECT * FROM enforcement WHERE day IS NOT NULL),
+             h AS MATERIALIZED (SELECT * FROM hazards WHERE found IS NOT NULL AND deadline IS NOT NULL),
+             span AS (SELECT min(m) AS lo, max(m) AS hi FROM (
+                 SELECT date_trunc('month', day) AS m FROM e UNION ALL SELECT date_trunc('month', found) FROM h)),
+             inspections AS (SELECT unit_id, date_trunc('month', day) AS m, count(*) AS inspections,
+                                    count(*) FILTER (WHERE filed) AS filed, sum(hazards_found) AS hazards_found
+                             FROM e GROUP BY ALL),
+             found AS (SELECT unit_id, date_trunc('month', found) AS m, count(*) AS found FROM h GROUP BY ALL),
+             due AS (SELECT unit_id, date_trunc('month', deadline) AS m, count(*) AS due,
+                            count(*) FILTER (WHERE rectified <= deadline) AS on_time FROM h GROUP BY ALL),
+             keys AS (SELECT unit_id, m FROM inspections UNION SELECT unit_id, m FROM found
+                      UNION SELECT unit_id, m FROM due)
+        SELECT k.unit_id, strftime(k.m, '%Y-%m') AS period,
+               coalesce(i.inspections, 0) AS inspections, coalesce(i.filed, 0) AS filed,
+               coalesce(i.hazards_found, 0) AS hazards_found, coalesce(f.found, 0) AS found,
+               coalesce(d.due, 0) AS due, coalesce(d.on_time, 0) AS on_time
+        FROM keys k CROSS JOIN span
+        LEFT JOIN inspections i USING (unit_id, m) LEFT JOIN found f USING (unit_id, m)
+        LEFT JOIN due d USING (unit_id, m)
+        WHERE k.m BETWEEN span.lo AND span.hi
+        ORDER BY 1, 2""").to_arrow_table()
+    con.close()
+    return rows.to_pandas()
+
+
+def pipeline_aggregates(processed: Path, registry_path: Path) -> pd.DataFrame:
+    """The same aggregates as the scoring stage counts them (`indicators.period_counts`) from the
+    processed tables."""
+    from pipeline.events import inspection_events
+    from pipeline.indicators import period_counts
+    from pipeline.periods import data_month_range, month_periods
+    from pipeline.registry import load_registry
+    from pipeline.rulebook import load_rulebook, rulebook_for_year
+
+    enforcement = pd.read_parquet(processed / "enforcement.parquet")
+    hazards = pd.read_parquet(processed / "hazards.parquet")
+    accidents = pd.read_parquet(processed / "accidents.parquet")
+    span = data_month_range(enforcement["inspected_at"], hazards["found_at"], accidents["occurred_at"])
+    rulebook = load_rulebook(rulebook_for_year(config.RULES_DIR, int(span[0][:4])))
+    counts = period_counts(inspection_events(enforcement, rulebook), hazards, load_registry(registry_path),
+                           month_periods(*span))
+    return counts[["unit_id", "period", *AGGREGATES]]
+
+
+def compare_aggregates(ours: pd.DataFrame, reference: pd.DataFrame) -> int:
+    """Raise BenchmarkError unless every (unit, month) count agrees; returns the cells compared."""
+    key = ["unit_id", "period"]
+    ours = ours.astype({"unit_id": "str", "period": "str"}).set_index(key)[AGGREGATES].astype("int64")
+    theirs = reference.astype({"unit_id": "str", "period": "str"}).set_index(key)[AGGREGATES].astype("int64")
+    extra = theirs.index.difference(ours.index)
+    if len(extra):
+        raise BenchmarkError(f"DuckDB has unit-months the pipeline lacks: {list(extra[:5])}")
+    theirs = theirs.reindex(ours.index, fill_value=0)
+    differ = ours.ne(theirs)
+    if differ.to_numpy().any():
+        where = differ.any(axis=1)
+        both = ours[where].join(theirs[where], suffixes=("_pipeline", "_duckdb"))
+        raise BenchmarkError(f"pipeline and DuckDB disagree on {int(where.sum())} unit-months:\n{both.head(10)}")
+    if int(ours.to_numpy().sum()) == 0:
+        raise BenchmarkError("nothing was counted: the comparison would prove nothing")
+    return int(ours.size)
+
+
+def reference_main(folder: Path, out: Path) -> int:
+    """Child-process entry of the DuckDB reference: aggregates to a Parquet file."""
+    duckdb_aggregates(folder).to_parquet(out, index=False)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- reports
+EMPTY_NOTEBOOK = """# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+PERIOD = ""
+
+# %%
+"""
+
+
+def _empty_notebook_command(folder: Path) -> list[str]:
+    """One empty notebook through the reports' own toolchain (pipeline.render: papermill, then the
+    HTML page the reports are written as), in a fresh process like `make report`."""
+    source = folder / "empty_notebook.py"
+    source.write_text(EMPTY_NOTEBOOK, "utf-8")
+    code = ("import sys; from pathlib import Path; from pipeline import render; "
+            f"render.run_jobs([render.Job(Path({str(source)!r}), {{'PERIOD': '2020-12'}}, Path({str(folder / 'empty.html')!r}), 'empty')], "
+            f"Path({str(folder / '.build')!r}), force=True, echo=lambda s: None)")
+    return [sys.executable, "-c", code]
+
+
+def _report_command(raw: Path, processed: Path, reports: Path, period: str) -> list[str]:
+    """`python -m pipeline report`, or the library call it wraps while the command is not wired."""
+    probe = subprocess.run([sys.executable, "-m", "pipeline", "report", "--help"], cwd=config.PROJECT_ROOT,
+                           capture_output=True, text=True)
+    if probe.returncode == 0:
+        return [sys.executable, "-m", "pipeline", "report", "--period", period, "--raw", str(raw),
+                "--processed", str(processed), "--reports", str(reports)]
+    code = ("from pathlib import Path; from pipeline.reports import build_reports; from pipeline.rulebook import rulebook_for_year; "
+            f"from pipeline import config; build_reports('monthly', {period!r}, Path({str(processed)!r}), Path({str(reports)!r}), "
+            f"rulebook_for_year(config.RULES_DIR, {int(period[:4])}), echo=lambda s: None)")
+    return [sys.executable, "-c", code]
+
+
+def measure_reports(folder: Path, echo) -> dict:
+    """One month's reports on the sample data: the full build, the same command again with nothing
+    changed, `make report` with nothing changed, and one empty notebook through the same toolchain."""
+    from pipeline.generate import write_sample
+
+    raw, processed, reports = folder / "raw", folder / "processed", folder / "reports"
+    for path in (raw, processed, reports):
+        shutil.rmtree(path, ignore_errors=True)
+    raw.mkdir(parents=True)
+    write_sample(raw, SEED, config.RAW_DIR / config.REGISTRY_NAME)
+    result = {"sample_process": run_measured([sys.executable, "-m", "pipeline", "process", "--raw", str(raw),
+                                              "--processed", str(processed)], cwd=config.PROJECT_ROOT)}
+    period = str(pd.read_parquet(processed / "monthly_scores.parquet", columns=["period"])["period"].max())
+    result["period"] = period
+    echo(f"  样例数据处理 sample process: {result['sample_process'].seconds:.1f} s; 报告月份 period {period}")
+    command = _report_command(raw, processed, reports, period)
+    result["wired"] = command[2:4] == ["pipeline", "report"]
+    result["empty"] = run_measured(_empty_notebook_command(folder), cwd=config.PROJECT_ROOT)
+    echo(f"  空笔记本 empty notebook: {result['empty'].seconds:.1f} s")
+    result["report"] = run_measured(command, cwd=config.PROJECT_ROOT)
+    echo(f"  月报全量 full monthly report: {result['report'].seconds:.1f} s")
+    result["report_again"] = run_measured(command, cwd=config.PROJECT_ROOT)
+    # `make report` with the sample's folders; a stamp newer than pyproject.toml stands in for the
+    # environment's, so make never tries to rebuild the environment being measured.
+    stamp = folder / "venv.stamp"
+    stamp.touch()
+    make = ["make", "--no-print-directory", "-C", str(config.PROJECT_ROOT), "report", f"PERIOD={period}",
+            f"RAW={raw}", f"PROCESSED={processed}", f"REPORTS={reports}", f"VENV_STAMP={stamp}", f"PY={sys.executable}"]
+    try:
+        run_measured(make, cwd=config.PROJECT_ROOT)  # brings make's own stamps up to date
+        result["make_noop"] = run_measured(make, cwd=config.PROJECT_ROOT)
+    except (BenchmarkError, FileNotFoundError) as error:
+        result["make_error"] = str(error).splitlines()[0]
+    return result
+
+
+# ------------------------------------------------------------------------------------ driver
+@dataclass
+class Row:
+    records: int
+    fmt: str
+    file_mib: float
+    arrow_mib: float
+    process: Measure
+    duckdb: Measure
+    cells: int
+
+
+def machine() -> dict:
+    import importlib.metadata as metadata
+
+    import pyarrow
+
+    info = {"cores": os.cpu_count(), "python": platform.python_version(), "pandas": pd.__version__,
+            "pyarrow": pyarrow.__version__, "platform": platform.platform()}
+    try:
+        info["duckdb"] = metadata.version("duckdb")
+    except metadata.PackageNotFoundError:
+        info["duckdb"] = "not installed"
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        info["cpu"] = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "?")
+        meminfo = Path("/proc/meminfo").read_text()
+        kib = int(next(line.split()[1] for line in meminfo.splitlines() if line.startswith("MemTotal")))
+        info["memory_gib"] = round(kib / 1024 ** 2, 1)
+    except OSError:
+        info["cpu"], info["memory_gib"] = platform.processor() or "?", None
+    return info
+
+
+def run_size(work: Path, records: int, fmt: str, echo) -> Row:
+    folder = work / f"inputs_{records}_{fmt}"
+    started = time.perf_counter()
+    if make_inputs(folder, records, fmt):
+        echo(f"  生成 {records} 条 {fmt} 输入 (inputs written) {time.perf_counter() - started:.1f} s")
+    files = data_files(folder)
+    file_mib = sum(p.stat().st_size for p in files) / 2 ** 20
+    arrow_mib = arrow_input_bytes(folder) / 2 ** 20
+    processed = work / f"processed_{records}_{fmt}"
+    shutil.rmtree(processed, ignore_errors=True)
+    process = run_measured([sys.executable, "-m", "pipeline", "process", "--raw", str(folder), "--processed", str(processed),
+                            "--force"], cwd=config.PROJECT_ROOT)
+    echo(f"  process {records} {fmt}: {process.seconds:.1f} s, 峰值内存 peak {process.peak_mib:.0f} MiB")
+    reference = work / f"duckdb_{records}_{fmt}.parquet"
+    duck = run_measured([sys.executable, "-m", "pipeline.bench", "--reference", str(folder), str(reference)],
+                        cwd=config.PROJECT_ROOT)
+    echo(f"  DuckDB  {records} {fmt}: {duck.seconds:.1f} s, peak {duck.peak_mib:.0f} MiB")
+    cells = compare_aggregates(pipeline_aggregates(processed, folder / config.REGISTRY_NAME), pd.read_parquet(reference))
+    echo(f"  一致 agree: {cells} unit-month counts")
+    shutil.rmtree(processed, ignore_errors=True)
+    return Row(records, fmt, file_mib, arrow_mib, process, duck, cells)
+
+
+def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: str) -> str:
+    lines = ["# 性能基准 (benchmarks)", "",
+             f"Made by `{command}` on {time.strftime('%Y-%m-%d')}; rerun it to refresh this page.", "",
+             "## Machine", "",
+             f"- CPU: {info['cpu']}, {info['cores']} cores; memory {info['memory_gib']} GiB; {info['platform']}",
+             f"- Python {info['python']}, pandas {info['pandas']}, pyarrow {info['pyarrow']}, duckdb {info['duckdb']}", "",
+             "## `process` against a DuckDB reference", "",
+             "Inputs from `python -m pipeline.generate --size N --format F` (60% inspections, 40% hazards; files of at "
+             "most 10^6 rows). `process` = `python -m pipeline process --force` (every table, scoring included), "
+             "in a child process; peak = that process's max RSS. DuckDB reads the same files and computes the "
+             "per-unit-month aggregates (inspections, filed cases, hazards found; hazards found, due, rectified on "
+             "time); the pipeline's aggregates (`indicators.period_counts` on its tables) must equal them, and did. "
+             "Arrow = the inputs' in-memory size as pyarrow Tables of text.", "",
+             "| records | format | files MiB | Arrow MiB | process s | peak MiB | DuckDB s | DuckDB peak MiB | time ÷ DuckDB | peak ÷ Arrow | agreeing counts |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r.records:,} | {r.fmt} | {r.file_mib:.0f} | {r.arrow_mib:.0f} | {r.process.seconds:.1f} | "
+                     f"{r.process.peak_mib:.0f} | {r.duckdb.seconds:.1f} | {r.duckdb.peak_mib:.0f} | "
+                     f"{r.process.seconds / r.duckdb.seconds:.2f} | {r.process.peak_mib / r.arrow_mib:.2f} | {r.cells:,} |")
+    lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
+    for goal, measured, met in goal_rows(rows, reports):
+        lines.append(f"| {goal} | {measured} | {'yes' if met else '**no**'} |")
+    if reports:
+        lines += ["", "## Reports (sample data)", "",
+                  f"Month {reports['period']} of the deterministic sample (`python -m pipeline.generate`). "
+                  + ("" if reports["wired"] else "`python -m pipeline report` was not wired when this ran: the "
+                     "library call it wraps (`pipeline.reports.build_reports('monthly', …)`) was timed instead. "),
+                  "", "| step | seconds | peak MiB |", "|---|---:|---:|",
+                  f"| process the sample (527 files) | {reports['sample_process'].seconds:.1f} | {reports['sample_process'].peak_mib:.0f} |",
+                  f"| one empty notebook, papermill + HTML (`pipeline.render`) | {reports['empty'].seconds:.1f} | {reports['empty'].peak_mib:.0f} |",
+                  f"| one month's reports, full (circular + PDF + Excel + every scorecard) | {reports['report'].seconds:.1f} | {reports['report'].peak_mib:.0f} |",
+                  f"| the same command again, nothing changed | {reports['report_again'].seconds:.2f} | {reports['report_again'].peak_mib:.0f} |"]
+        if "make_noop" in reports:
+            lines.append(f"| `make report` again, nothing changed | {reports['make_noop'].seconds:.2f} | {reports['make_noop'].peak_mib:.0f} |")
+        else:
+            lines.append(f"| `make report` again, nothing changed | failed: {reports.get('make_error', '?')} | |")
+    return "\n".join(lines) + "\n"
+
+
+def goal_rows(rows: list[Row], reports: dict | None) -> list[tuple[str, str, bool]]:
+    goals = []
+    for fmt in FORMATS:
+        by_size = {r.records: r for r in rows if r.fmt == fmt}
+        if not by_size:
+            continue
+        top = by_size[max(by_size)]
+        ratio = top.process.seconds / top.duckdb.seconds
+        goals.append((f"process {top.records:,} {fmt} within {GOALS['vs_duckdb']:g}× DuckDB", f"{ratio:.2f}×", ratio <= GOALS["vs_duckdb"]))
+        memory = top.process.peak_mib / top.arrow_mib
+        goals.append((f"peak memory {top.records:,} {fmt} within {GOALS['memory_vs_arrow']:g}× Arrow input",
+                      f"{memory:.2f}×", memory <= GOALS["memory_vs_arrow"]))
+        if 5_000_000 in by_size and 500_000 in by_size:
+            linear = by_size[5_000_000].process.seconds / by_size[500_000].process.seconds
+            goals.append((f"{fmt}: time at 5·10^6 within {GOALS['linear']:g}× time at 5·10^5", f"{linear:.2f}×", linear <= GOALS["linear"]))
+    if reports:
+        ratio = reports["report"].seconds / reports["empty"].seconds
+        goals.append((f"one month's full report within {GOALS['report_vs_empty']:g}× one empty notebook", f"{ratio:.2f}×",
+                      ratio <= GOALS["report_vs_empty"]))
+        if "make_noop" in reports:
+            goals.append((f"no-op `make report` under {GOALS['noop_seconds']:g} s", f"{reports['make_noop'].seconds:.2f} s",
+                          reports["make_noop"].seconds < GOALS["noop_seconds"]))
+    return goals
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description="性能基准 (benchmark)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), help="records per run")
+    parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
+    parser.add_argument("--quick", action="store_true", help="10^5 records only, no reports, nothing written (smoke check)")
+    parser.add_argument("--no-reports", action="store_true", help="skip the report timings")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "safety-bench",
+                        help="inputs are generated here once and reused")
+    parser.add_argument("--output", type=Path, default=config.PROJECT_ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--reference", nargs=2, type=Path, metavar=("RAW", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.reference:
+        return reference_main(*args.reference)
+    sizes = list(QUICK_SIZES) if args.quick else args.sizes
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    echo = lambda text: print(text, flush=True)  # noqa: E731
+    rows = []
+    for records in sizes:
+        for fmt in args.formats:
+            echo(f"{records:,} 条 {fmt}:")
+            rows.append(run_size(args.workdir, records, fmt, echo))
+    reports = None
+    if not (args.quick or args.no_reports):
+        echo("报告 (reports):")
+        reports = measure_reports(args.workdir / "reports_sample", echo)
+    command = "python -m pipeline.bench" + ("" if argv is None else " " + " ".join(argv))
+    if argv is None and len(sys.argv) > 1:
+        command = "python -m pipeline.bench " + " ".join(sys.argv[1:])
+    page = render_markdown(rows, reports, machine(), command)
+    print(page)
+    if not args.quick:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(page, "utf-8")
+        echo(f"已写入 (written) {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The benchmark's correctness check on a small input: the pipeline's per-unit-month aggregates
+equal an independent DuckDB computation from the same raw files (no timing is asserted)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline import bench, config
+from pipeline.generate import write_large
+from pipeline.runner import process
+
+pytest.importorskip("duckdb", reason="benchmark-only dependency (the `bench` extra)")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_pipeline_and_duckdb_agree_on_unit_month_aggregates(tmp_path, fmt):
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    write_large(raw, 20_000, fmt, seed=7, registry_path=config.RAW_DIR / config.REGISTRY_NAME)
+    process(raw, processed, progress=lambda _: None, score=False)
+    ours = bench.pipeline_aggregates(processed, raw / config.REGISTRY_NAME)
+    reference = bench.duckdb_aggregates(raw)
+    assert bench.compare_aggregates(ours, reference) == len(ours) * len(bench.AGGREGATES)
+    assert ours["inspections"].sum() == 12_000 and ours["found"].sum() == 8_000
+
+
+def test_a_disagreement_fails_loudly():
+    ours = pd.DataFrame({"unit_id": ["T01"], "period": ["2020-01"], **{c: [1] for c in bench.AGGREGATES}})
+    theirs = ours.assign(due=2)
+    with pytest.raises(bench.BenchmarkError, match="disagree"):
+        bench.compare_aggregates(ours, theirs)
+    with pytest.raises(bench.BenchmarkError, match="lacks"):
+        bench.compare_aggregates(ours, theirs.assign(unit_id="T02"))

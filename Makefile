@@ -26,7 +26,7 @@ help: ## 列出全部命令 (list the targets)
 
 $(VENV_STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,bench]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $@
 

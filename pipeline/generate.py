@@ -26,6 +26,8 @@ How it is built (one module per concern, each layer using only the ones above it
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import sys
 import time
@@ -263,7 +265,27 @@ def write_sample(out: Path, seed: int = 2020, registry_path: Path | None = None)
     files, sample_plan = build(ensure_registry(out, registry_path), seed)
     for doc in files:
         (out / doc.name).write_bytes(render(doc))
+    _set_arrival_times(out, sample_plan)
     return sample_plan
+
+
+def _set_arrival_times(out: Path, sample_plan: SamplePlan) -> None:
+    """Give each file the modification time it would have on arrival, not the time it was written.
+
+    Submission tracking falls back to the file time when a file states no 填报日期 (web-system
+    exports), so the sample must look as if units sent their files on time: the 3rd of the
+    following month, or the planted late date. Times are office-local (Asia/Shanghai) at 09:00.
+    """
+    late = {(unit, month): day for unit, month, day in sample_plan.late_submissions}
+    for planned in sample_plan.files:
+        if planned.month:
+            month = pd.Period(planned.month, "M")
+            day = late.get((planned.unit_id, planned.month), (month + 1).start_time.date().replace(day=3))
+        else:  # the year-end review workbook of a year: early in January after it
+            year = int(re.search(r"(?:19|20)\d{2}", planned.name).group(0))
+            day = date(year + 1, 1, 10)
+        stamp = pd.Timestamp(day).replace(hour=9).tz_localize("Asia/Shanghai").timestamp()
+        os.utime(out / planned.name, (stamp, stamp))
 
 
 def write_large(out: Path, n_records: int, fmt: str = "csv", seed: int = 2020,

@@ -71,5 +71,8 @@ templates: $(VENV_STAMP) ## 各单位报送模板 (submission templates; PERIOD=
 test: $(VENV_STAMP) ## 运行全部测试 (run the test suite)
 	$(PY) -m pytest -p no:cacheprovider
 
+bench: $(VENV_STAMP) ## 性能基准,写入 docs/benchmarks.md (benchmark; takes several minutes)
+	$(PY) -m pipeline.bench
+
 clean: ## 删除生成的表和报告 (remove generated tables and reports; data/raw is kept)
 	find $(PROCESSED) $(REPORTS) -mindepth 1 -not -name .gitkeep -delete

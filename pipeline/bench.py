@@ -68,19 +68,29 @@ def run_measured(command: list[str], cwd: Path | None = None, env: dict | None =
 
 
 # ------------------------------------------------------------------------------------ inputs
-def make_inputs(folder: Path, n_records: int, fmt: str) -> list:
-    """The generator's benchmark files (and the registry) in `folder`, written once."""
-    from pipeline.generate import write_large
-
+def make_inputs(folder: Path, n_records: int, fmt: str) -> bool:
+    """The generator's benchmark files (and the registry) in `folder`, written once (by a child
+    process, like every heavy step here: see `child`)."""
     done = folder / ".written"
     if done.exists():
-        return []
+        return False
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    written = write_large(folder, n_records, fmt, SEED, config.RAW_DIR / config.REGISTRY_NAME)
+    child(["-m", "pipeline.generate", "--out", str(folder), "--size", str(n_records), "--format", fmt,
+           "--seed", str(SEED), "--registry", str(config.RAW_DIR / config.REGISTRY_NAME)])
     done.write_text("ok")
-    return written
+    return True
+
+
+def child(arguments: list[str]) -> str:
+    """Run `python <arguments>` and return its output. The heavy steps (generating, reading inputs,
+    comparing) run in children so that this process stays small: a child's max RSS counts the
+    memory of the process it was forked from, which would otherwise inflate every measurement."""
+    done = subprocess.run([sys.executable, *arguments], cwd=config.PROJECT_ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchmarkError(f"python {' '.join(arguments)} failed:\n{(done.stderr or done.stdout)[-3000:]}")
+    return done.stdout
 
 
 def data_files(folder: Path) -> list[Path]:
@@ -334,13 +344,11 @@ def _report_command(raw: Path, processed: Path, reports: Path, period: str) -> l
 def measure_reports(folder: Path, echo) -> dict:
     """One month's reports on the sample data: the full build, the same command again with nothing
     changed, `make report` with nothing changed, and one empty notebook through the same toolchain."""
-    from pipeline.generate import write_sample
-
     raw, processed, reports = folder / "raw", folder / "processed", folder / "reports"
     for path in (raw, processed, reports):
         shutil.rmtree(path, ignore_errors=True)
     raw.mkdir(parents=True)
-    write_sample(raw, SEED, config.RAW_DIR / config.REGISTRY_NAME)
+    child(["-m", "pipeline.generate", "--out", str(raw), "--seed", str(SEED), "--registry", str(config.RAW_DIR / config.REGISTRY_NAME)])
     result = {"sample_process": run_measured([sys.executable, "-m", "pipeline", "process", "--raw", str(raw),
                                               "--processed", str(processed)], cwd=config.PROJECT_ROOT)}
     period = str(pd.read_parquet(processed / "monthly_scores.parquet", columns=["period"])["period"].max())
@@ -348,7 +356,10 @@ def measure_reports(folder: Path, echo) -> dict:
     echo(f"  样例数据处理 sample process: {result['sample_process'].seconds:.1f} s; 报告月份 period {period}")
     command = _report_command(raw, processed, reports, period)
     result["wired"] = command[2:4] == ["pipeline", "report"]
-    result["empty"] = run_measured(_empty_notebook_command(folder), cwd=config.PROJECT_ROOT)
+    # The median of three: one kernel start is noisy on a busy machine.
+    empties = sorted((run_measured(_empty_notebook_command(folder), cwd=config.PROJECT_ROOT) for _ in range(3)),
+                     key=lambda m: m.seconds)
+    result["empty"] = empties[1]
     echo(f"  空笔记本 empty notebook: {result['empty'].seconds:.1f} s")
     result["report"] = run_measured(command, cwd=config.PROJECT_ROOT)
     echo(f"  月报全量 full monthly report: {result['report'].seconds:.1f} s")
@@ -357,6 +368,9 @@ def measure_reports(folder: Path, echo) -> dict:
     # environment's, so make never tries to rebuild the environment being measured.
     stamp = folder / "venv.stamp"
     stamp.touch()
+    oldest = max(config.PROJECT_ROOT.joinpath(name).stat().st_mtime for name in ("pyproject.toml", "requirements.lock")
+                 if config.PROJECT_ROOT.joinpath(name).exists()) + 1
+    os.utime(stamp, (oldest, oldest))  # newer than what it depends on, older than the tables
     make = ["make", "--no-print-directory", "-C", str(config.PROJECT_ROOT), "report", f"PERIOD={period}",
             f"RAW={raw}", f"PROCESSED={processed}", f"REPORTS={reports}", f"VENV_STAMP={stamp}", f"PY={sys.executable}"]
     try:
@@ -408,7 +422,7 @@ def run_size(work: Path, records: int, fmt: str, echo) -> Row:
         echo(f"  生成 {records} 条 {fmt} 输入 (inputs written) {time.perf_counter() - started:.1f} s")
     files = data_files(folder)
     file_mib = sum(p.stat().st_size for p in files) / 2 ** 20
-    arrow_mib = arrow_input_bytes(folder) / 2 ** 20
+    arrow_mib = int(child(["-m", "pipeline.bench", "--arrow-bytes", str(folder)]).split()[-1]) / 2 ** 20
     processed = work / f"processed_{records}_{fmt}"
     shutil.rmtree(processed, ignore_errors=True)
     process = run_measured([sys.executable, "-m", "pipeline", "process", "--raw", str(folder), "--processed", str(processed),
@@ -418,7 +432,7 @@ def run_size(work: Path, records: int, fmt: str, echo) -> Row:
     duck = run_measured([sys.executable, "-m", "pipeline.bench", "--reference", str(folder), str(reference)],
                         cwd=config.PROJECT_ROOT)
     echo(f"  DuckDB  {records} {fmt}: {duck.seconds:.1f} s, peak {duck.peak_mib:.0f} MiB")
-    cells = compare_aggregates(pipeline_aggregates(processed, folder / config.REGISTRY_NAME), pd.read_parquet(reference))
+    cells = int(child(["-m", "pipeline.bench", "--check", str(folder), str(processed), str(reference)]).split()[-1])
     echo(f"  一致 agree: {cells} unit-month counts")
     shutil.rmtree(processed, ignore_errors=True)
     return Row(records, fmt, file_mib, arrow_mib, process, duck, cells)
@@ -453,7 +467,7 @@ def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: 
                      "library call it wraps (`pipeline.reports.build_reports('monthly', …)`) was timed instead. "),
                   "", "| step | seconds | peak MiB |", "|---|---:|---:|",
                   f"| process the sample (527 files) | {reports['sample_process'].seconds:.1f} | {reports['sample_process'].peak_mib:.0f} |",
-                  f"| one empty notebook, papermill + HTML (`pipeline.render`) | {reports['empty'].seconds:.1f} | {reports['empty'].peak_mib:.0f} |",
+                  f"| one empty notebook, papermill + HTML (`pipeline.render`), median of 3 | {reports['empty'].seconds:.1f} | {reports['empty'].peak_mib:.0f} |",
                   f"| one month's reports, full (circular + PDF + Excel + every scorecard) | {reports['report'].seconds:.1f} | {reports['report'].peak_mib:.0f} |",
                   f"| the same command again, nothing changed | {reports['report_again'].seconds:.2f} | {reports['report_again'].peak_mib:.0f} |"]
         if "make_noop" in reports:
@@ -498,9 +512,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="inputs are generated here once and reused")
     parser.add_argument("--output", type=Path, default=config.PROJECT_ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--reference", nargs=2, type=Path, metavar=("RAW", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--arrow-bytes", type=Path, metavar="RAW", help=argparse.SUPPRESS)
+    parser.add_argument("--check", nargs=3, type=Path, metavar=("RAW", "PROCESSED", "REFERENCE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.reference:
         return reference_main(*args.reference)
+    if args.arrow_bytes:
+        print(arrow_input_bytes(args.arrow_bytes))
+        return 0
+    if args.check:
+        raw, processed, reference = args.check
+        print(compare_aggregates(pipeline_aggregates(processed, raw / config.REGISTRY_NAME), pd.read_parquet(reference)))
+        return 0
     sizes = list(QUICK_SIZES) if args.quick else args.sizes
     args.workdir.mkdir(parents=True, exist_ok=True)
     echo = lambda text: print(text, flush=True)  # noqa: E731
@@ -526,4 +549,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BenchmarkError as error:
+        print(f"基准测试失败(benchmark failed): {error}", file=sys.stderr)
+        sys.exit(1)

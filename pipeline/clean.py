@@ -327,19 +327,57 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetP
     """
     if batch.empty:
         return pd.Series([], dtype="str")
-    stripped = batch[cell_columns].apply(parse.strip_text)
-    filled = stripped.ne("")
+    # Each cell column is factorized once; every per-value check runs on its distinct values and is
+    # spread back by the codes (barely repeating columns, such as ids, are checked value by value).
+    distinct = {c: parse.distinct_values(batch[c]) for c in cell_columns}
+    cell_of = {}  # canonical column -> the one cell column every sheet maps it to (shared factorization)
+    for name in spec.columns:
+        mapped_to = {next((c for c, n in p.layout.columns.items() if n == name), None) for p in members}
+        if len(mapped_to) == 1 and None not in mapped_to and f"_c{next(iter(mapped_to))}" in distinct:
+            cell_of[name] = f"_c{next(iter(mapped_to))}"
+
+    def distinct_of(column: str):
+        return distinct[column] if column in distinct else distinct[cell_of[column]] if column in cell_of else parse.distinct_values(batch[column])
+
+    def per_row(column: str, check) -> np.ndarray:
+        """check(values) -> numpy array, evaluated on the column's distinct values, one per row."""
+        codes, uniques = distinct_of(column)
+        result = np.asarray(check(uniques))
+        return result if codes is None else result[codes]
+
+    squeezed = lambda values: parse.squeeze_text(parse.strip_text(values))  # noqa: E731
+    total_markers = tuple(rules.total_markers)
+    footer_markers = tuple(parse.normalise_label(m) for m in rules.footer_markers) + tuple(rules.footer_markers)
+
+    def starts(values: pd.Series, markers: tuple) -> np.ndarray:
+        return values.str.startswith(markers).fillna(False).to_numpy(dtype=bool)
+
+    filled = pd.DataFrame({c: per_row(c, lambda u: parse.strip_text(u).ne("").to_numpy(dtype=bool)) for c in cell_columns}, index=batch.index)
     filled_count = filled.sum(axis=1)
     kinds = pd.Series("", index=batch.index, dtype="str")
     kinds = kinds.mask(filled_count.eq(0), "空行")
     unit_columns = [name for name, column in spec.columns.items() if column.type == "unit"]
     if unit_columns:
-        units_filled = sum(parse.strip_text(batch[name]).ne("").astype(int) for name in unit_columns)
-        kinds = kinds.mask(kinds.eq("") & units_filled.gt(0) & filled_count.eq(units_filled), "预留行")
-    first = parse.per_unique(_first_filled(stripped, filled), parse.squeeze_text)
-    lead = stripped[cell_columns[:3]].apply(lambda column: parse.per_unique(column, parse.squeeze_text))
-    total = first.str.startswith(tuple(rules.total_markers)) | lead.isin(list(rules.total_markers)).any(axis=1)
-    footer = first.str.startswith(tuple(parse.normalise_label(m) for m in rules.footer_markers)) | first.str.startswith(tuple(rules.footer_markers))
+        units_filled = sum(per_row(name, lambda u: parse.strip_text(u).ne("").to_numpy(dtype=bool)).astype(int) for name in unit_columns)
+        kinds = kinds.mask(kinds.eq("") & (units_filled > 0) & filled_count.eq(units_filled), "预留行")
+    # The row's first filled cell, squeezed, starts with a total or footer marker: for rows whose
+    # first cell is filled (nearly all) that is a property of the first column's value.
+    def marks(values: pd.Series) -> np.ndarray:  # [starts with a total marker, a footer marker, is a total marker]
+        text = squeezed(values)
+        return np.column_stack([starts(text, total_markers), starts(text, footer_markers),
+                                text.isin(list(total_markers)).to_numpy(dtype=bool)])
+
+    first_column = cell_columns[0]
+    first_marks = per_row(first_column, marks)
+    total, footer = first_marks[:, 0].copy(), first_marks[:, 1].copy()
+    others = np.flatnonzero(~filled[first_column].to_numpy(dtype=bool))
+    if len(others):
+        sub = batch[cell_columns].iloc[others]
+        first = squeezed(_first_filled(sub.apply(parse.strip_text), filled.iloc[others]))
+        total[others], footer[others] = starts(first, total_markers), starts(first, footer_markers)
+    total |= first_marks[:, 2]
+    for column in cell_columns[1:3]:
+        total |= per_row(column, lambda u: squeezed(u).isin(list(total_markers)).to_numpy(dtype=bool))
     # A repeated header (a page break in a long export) or a second header row (the canonical
     # English names under the Chinese ones): most mapped cells are their column's header or alias.
     keys = batch["_sheet"].to_numpy()
@@ -351,7 +389,7 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetP
     for name in spec.columns:
         labels = [next((parse.normalise_label(l) for c, l in p.layout.labels.items() if p.layout.columns[c] == name), "\x00") for p in members]
         aliases = [a for a, n in alias_of.items() if n == name]
-        codes, uniques = parse.distinct_values(batch[name])
+        codes, uniques = distinct_of(name)
         if codes is None:  # barely repeating values (ids): checked below, only where they could decide
             deferred.append((name, labels, aliases))
             continue

@@ -67,9 +67,33 @@ def per_unique(text: pd.Series, function) -> pd.Series:
         result = function(text)
         result.index = text.index
         return result
-    spread = function(uniques).take(codes)
-    spread.index = text.index
+    result = function(uniques)
+    if isinstance(result, pd.DataFrame):
+        return pd.DataFrame({column: _spread(result[column], codes, text.index) for column in result.columns}, index=text.index)
+    return _spread(result, codes, text.index)
+
+
+def _spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """values[codes] with the given index; an all-NA text column (a column's error reasons, the
+    usual case) is the one shared null array instead of a new one per column."""
+    if values.dtype == "str" and not values.notna().any():
+        return no_text(index)
+    spread = values.take(codes)
+    spread.index = index
     return spread
+
+
+_NULL_TEXT: dict[int, pa.Array] = {}
+
+
+def no_text(index: pd.Index) -> pd.Series:
+    """An all-NA `str` column. Arrow arrays are immutable, so every such column of one length
+    shares one array (millions of rows of error reasons that are all empty cost nothing more)."""
+    if len(index) not in _NULL_TEXT:
+        if len(_NULL_TEXT) >= 8:
+            _NULL_TEXT.clear()
+        _NULL_TEXT[len(index)] = pa.nulls(len(index), pa.large_string())
+    return arrow_text.series(_NULL_TEXT[len(index)], index)
 
 
 def distinct_values(text: pd.Series, sample: int = 50_000) -> tuple[np.ndarray | None, pd.Series]:
@@ -116,7 +140,7 @@ def _folded(text: pd.Series):
 
 
 def _no_errors(index: pd.Index) -> pd.Series:
-    return arrow_text.series(pa.nulls(len(index), pa.large_string()), index)
+    return no_text(index)
 
 
 def _errors_where(mask: pd.Series, reason: str) -> pd.Series:

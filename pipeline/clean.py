@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 from pipeline import arrow_text, parse
 from pipeline.ingest_rules import IngestRules, SourceSpec
 from pipeline.layout import SCAN_ROWS, Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows, source_aliases
-from pipeline.read import EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet
+from pipeline.read import EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet, column_letter
 from pipeline.registry import industry_index, name_index, normalise_name, split_list
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
@@ -52,15 +52,6 @@ def scrub(text: pd.Series) -> pd.Series:
                                 [pattern for pattern, _ in PERSONAL_PATTERNS], SCRUBBED)
     out = arrow_text.series(data, text.index)
     return out if out.dtype == text.dtype else out.astype(text.dtype)
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 @dataclass

@@ -256,6 +256,16 @@ def _marked_cells(data: bytes):
             yield cell
 
 
+def column_letter(index: int) -> str:
+    """0 -> "A", 25 -> "Z", 26 -> "AA": a column as the analyst sees it in Excel."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _column_index(letters: str) -> int:
     index = 0
     for letter in letters:

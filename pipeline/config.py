@@ -19,3 +19,6 @@ NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REGISTRY_NAME = "units.csv"
 # Deadlines (报送截止日) are local calendar days; file times are converted to this zone.
 OFFICE_TIMEZONE = "Asia/Shanghai"
+# Output metadata naming the page an output belongs to, when one notebook run makes many pages
+# (every unit's scorecard): report_helpers.show_pages writes it, html_page.pages_to_html reads it.
+REPORT_PAGE_KEY = "report_page"

@@ -9,12 +9,14 @@ url() an output might still carry, so the check in `remote_references` finds not
 
 from __future__ import annotations
 
+import functools
 import re
 
 import jinja2
 import nbformat
 from nbconvert import HTMLExporter
 
+from pipeline.config import REPORT_PAGE_KEY as PAGE_KEY
 from pipeline.fonts import CSS_FONT_STACK
 
 TEMPLATE_NAME = "report.html.j2"
@@ -55,7 +57,7 @@ table.meta th { background: var(--band); width: 11em; }
 p.note { color: #555; font-size: 12.5px; }
 p.empty { color: #777; }
 figure.chart { margin: 10px 0; }
-figure.chart img { max-width: 100%; height: auto; }
+figure.chart svg { max-width: 100%; height: auto; display: block; }
 details summary { cursor: pointer; color: var(--accent); margin: 6px 0; }
 pre.report-error { color: #8b1a1a; white-space: pre-wrap; }
 .print-only { display: none; }
@@ -98,10 +100,35 @@ def strip_remote(page: str) -> str:
     return _URL.sub("none", page)
 
 
+class ReportExporter(HTMLExporter):
+    """nbconvert's HTML exporter without its closing BeautifulSoup pass.
+
+    HTMLExporter re-parses the finished page with BeautifulSoup only to add placeholder alt text to
+    images and tabindex to the cells of its interactive view; on a circular with long tables that
+    pass costs about a second, more than the rest of the conversion. A report has no interactive
+    cells and its charts carry their own labels (role="img", aria-label), so this exporter registers
+    the same filters and renders the same template, and stops there."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+        language = nb.metadata.get("language_info", {})
+        lexer = language.get("pygments_lexer", language.get("name", None))
+        self.register_filter("highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                                       resources=resources))
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
+@functools.cache
 def exporter() -> HTMLExporter:
-    """nbconvert's HTML exporter with inputs and prompts hidden and the offline template."""
+    """The HTML exporter (one per process: its template is compiled once) with inputs and prompts
+    hidden and the offline template."""
     loader = jinja2.DictLoader({TEMPLATE_NAME: TEMPLATE})
-    html = HTMLExporter(
+    return ReportExporter(
         extra_loaders=[loader],
         template_name="lab",
         template_file=TEMPLATE_NAME,
@@ -111,7 +138,6 @@ def exporter() -> HTMLExporter:
         embed_images=True,
         language_code="zh",  # ISO 639-1 (nbconvert refuses zh-CN)
     )
-    return html
 
 
 def notebook_to_html(notebook: nbformat.NotebookNode, title: str) -> str:
@@ -120,3 +146,33 @@ def notebook_to_html(notebook: nbformat.NotebookNode, title: str) -> str:
     notebook.metadata["title"] = title
     body, _ = exporter().from_notebook_node(notebook, resources={"report_css": CSS})
     return strip_remote(body)
+
+
+def page_outputs(notebook: nbformat.NotebookNode, key: str = PAGE_KEY) -> dict[str, list]:
+    """Outputs the notebook marked as separate pages (output metadata `key` = the page's name, as
+    `report_helpers.show_page` writes them), in order, by page name."""
+    pages: dict[str, list] = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get(key)
+            if name is not None:
+                pages.setdefault(str(name), []).append(output)
+    return pages
+
+
+def pages_to_html(notebook: nbformat.NotebookNode, titles: dict[str, str], key: str = PAGE_KEY) -> dict[str, str]:
+    """One offline HTML page per marked page of an executed notebook (see `page_outputs`), each the
+    same document `notebook_to_html` makes of a notebook holding only that page's outputs.
+    Raises KeyError naming a page in `titles` the notebook did not produce."""
+    found = page_outputs(notebook, key)
+    missing = [name for name in titles if name not in found]
+    if missing:
+        raise KeyError(", ".join(missing))
+    pages = {}
+    for name, title in titles.items():
+        single = nbformat.v4.new_notebook(metadata=dict(notebook.metadata))
+        cell = nbformat.v4.new_code_cell(source="")
+        cell.outputs = found[name]
+        single.cells.append(cell)
+        pages[name] = notebook_to_html(single, title)
+    return pages

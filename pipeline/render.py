@@ -38,7 +38,10 @@ class ReportError(InputError):
 @dataclass
 class Job:
     """One notebook run: `notebook` (jupytext .py) with `parameters` -> `output` (.html) and, when
-    given, `pdf`. `inputs` are the files whose change makes the outputs stale."""
+    given, `pdf`. `inputs` are the files whose change makes the outputs stale.
+    With `pages` (page name -> (html path, title)) the run makes many pages instead (every unit's
+    scorecard from one kernel): the notebook marks each page's output (report_helpers.show_pages),
+    each becomes its own HTML file, and `output` is only the folder they go to."""
 
     notebook: Path
     parameters: dict[str, object]
@@ -46,10 +49,14 @@ class Job:
     title: str
     inputs: Sequence[Path] = ()
     pdf: Path | None = None
+    pages: dict[str, tuple[Path, str]] | None = None
     outputs: list[Path] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.outputs = [self.output] + ([self.pdf] if self.pdf else [])
+        if self.pages:
+            self.outputs = [path for path, _ in self.pages.values()]
+        else:
+            self.outputs = [self.output] + ([self.pdf] if self.pdf else [])
 
 
 @dataclass
@@ -177,15 +184,24 @@ def execute(job: Job, ipynb: Path, build_dir: Path) -> Outcome:
             return Outcome(False, time.perf_counter() - start, message)
         warnings = sum(1 for cell in notebook.cells for out in cell.get("outputs", [])
                        if out.get("output_type") == "stream" and out.get("name") == "stderr")
-        page = html_page.notebook_to_html(notebook, job.title)
-        pdf = None
-        if job.pdf is not None:  # made before anything is written: all outputs change, or none
-            from pipeline import export
+        # Everything is made before anything is written: all outputs change, or none.
+        if job.pages:
+            try:
+                pages = html_page.pages_to_html(notebook, {name: title for name, (_, title) in job.pages.items()})
+            except KeyError as missing:
+                return Outcome(False, time.perf_counter() - start,
+                               f"报告生成失败(report failed): {job.notebook.name} 没有生成这些页面(pages missing): "
+                               f"{missing.args[0]}\n  已执行的笔记本(executed notebook): {executed}")
+            written = {path: pages[name].encode("utf-8") for name, (path, _) in job.pages.items()}
+        else:
+            page = html_page.notebook_to_html(notebook, job.title)
+            written = {job.output: page.encode("utf-8")}
+            if job.pdf is not None:
+                from pipeline import export
 
-            pdf = export.pdf_bytes(page)
-        atomic_write_bytes(job.output, page.encode("utf-8"))
-        if pdf is not None:
-            atomic_write_bytes(job.pdf, pdf)
+                written[job.pdf] = export.pdf_bytes(page)
+        for path, payload in written.items():
+            atomic_write_bytes(path, payload)
         write_stamp(build_dir, job)
         return Outcome(True, time.perf_counter() - start, warnings=warnings)
     except Exception as error:  # a kernel that died, a missing file, a PDF that failed
@@ -202,9 +218,10 @@ def _show(path: Path) -> str:
 
 
 def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: bool = False,
-             echo: Callable[[str], None] = print) -> list[Path]:
+             echo: Callable[[str], None] = print, meanwhile: Callable[[], object] | None = None) -> list[Path]:
     """Run the stale jobs (all with force) in a pool of `workers` processes; one line per finished
-    notebook. Returns every job's outputs. Raises ReportError on the first failure."""
+    notebook. `meanwhile` (light work such as the Excel attachments) runs in this process while the
+    workers start. Returns every job's outputs. Raises ReportError on the first failure."""
     build_dir = Path(build_dir)
     _kernel_environment()
     todo = [job for job in jobs if force or not is_fresh(
@@ -213,11 +230,15 @@ def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: b
     if skipped:
         echo(f"{skipped} 份报告已是最新，跳过(up to date, skipped)")
     if not todo:
+        if meanwhile is not None:
+            meanwhile()
         return [p for job in jobs for p in job.outputs]
     ipynbs = {source: build_notebook(source, build_dir) for source in {job.notebook for job in todo}}
     total, started = len(todo), time.perf_counter()
     echo(f"生成 {total} 份报告(rendering {total} report(s)), {min(workers, total)} 个进程")
     if total == 1 or workers <= 1:
+        if meanwhile is not None:
+            meanwhile()
         for done, job in enumerate(todo, 1):
             _report(execute(job, ipynbs[job.notebook], build_dir), job, done, total, echo)
     else:
@@ -231,6 +252,9 @@ def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: b
                 while queue and len(running) < min(workers, total):
                     job = queue.pop(0)
                     running[pool.submit(execute, job, ipynbs[job.notebook], build_dir)] = job
+                if meanwhile is not None:
+                    meanwhile, later = None, meanwhile
+                    later()
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     job = running.pop(future)

@@ -3,16 +3,14 @@ and turn frames and figures into escaped, self-contained HTML.
 
 Every function returns an `Html` block (displayed by Jupyter through `_repr_html_`), so a notebook
 cell is one call. Text from the data (unit names, enterprises, quarantined raw values) is always
-HTML-escaped; figures are embedded as base64 PNG, so a report opens offline as a single file.
+HTML-escaped; charts are inline SVG (pipeline.charts), so a report opens offline as a single file.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import html
-import io
 import tomllib
 from collections.abc import Mapping
 from datetime import datetime
@@ -21,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from pipeline import report_tables as rt
 from pipeline.config import OFFICE_TIMEZONE
+from pipeline.svg import Svg
 
 # Tables the reports read (SPEC "Processed tables"); an absent one is an empty frame with these
 # columns, so a report on partial data still renders and says what is missing.
@@ -95,6 +93,15 @@ class ReportData:
         self.paths = {p.stem: p for p in sorted(self.processed_dir.glob("*.parquet"))}
         self.present = sorted(self.paths)
         self.tables: dict[str, pd.DataFrame | None] = {}
+        self.derived: dict[tuple, object] = {}
+
+    def memo(self, key: tuple, make):
+        """`make()`, computed once per ReportData: one kernel renders every unit's scorecard, and
+        what does not depend on the unit (the period's ranking, the data files' checksums) is
+        worked out for the first and reused. Callers must not modify what they get."""
+        if key not in self.derived:
+            self.derived[key] = make()
+        return self.derived[key]
 
     def _load(self, name: str) -> pd.DataFrame | None:
         if name in self.paths:
@@ -222,9 +229,17 @@ def title(kind: str, subject: str, unit_name: str | None = None) -> Html:
 def provenance(data: ReportData, parameters: Mapping[str, object], rulebook_path: str | Path) -> Html:
     """Parameters, the data files read (name, rows, checksum), the rulebook version and hash, and
     when the report was made (SPEC "Reports")."""
-    version, digest = rulebook_identity(rulebook_path)
+    version, digest = data.memo(("rulebook", str(rulebook_path)), lambda: rulebook_identity(rulebook_path))
     made = datetime.now(ZoneInfo(OFFICE_TIMEZONE)).strftime("%Y-%m-%d %H:%M:%S（北京时间）")
     params = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in parameters.items())
+    meta = (f'<table class="meta"><tr><th>规则版本</th><td>{esc(version)}</td></tr>'
+            f'<tr><th>规则文件 SHA-256</th><td><code>{esc(digest[:16])}</code>（{esc(Path(rulebook_path).name)}）</td></tr>'
+            f'<tr><th>生成时间</th><td>{esc(made)}</td></tr>{params}</table>')
+    return Html(f'<section class="provenance"><h2>报告信息</h2>{meta}{data.memo(("sources",), lambda: _sources(data))}</section>')
+
+
+def _sources(data: ReportData) -> str:
+    """The processed tables read (rows, checksum) and the raw files behind them (screen only)."""
     tables = []
     for name in data.present:
         path = data.processed_dir / f"{name}.parquet"
@@ -237,11 +252,7 @@ def provenance(data: ReportData, parameters: Mapping[str, object], rulebook_path
     raw_list = screen_only(
         Html(f"<details><summary>原始报送文件 {len(raw_rows)} 个</summary>{table(raw_rows)}</details>"),
         f"原始报送文件 {len(raw_rows)} 个（清单见 HTML 版）")
-    meta = (f'<table class="meta"><tr><th>规则版本</th><td>{esc(version)}</td></tr>'
-            f'<tr><th>规则文件 SHA-256</th><td><code>{esc(digest[:16])}</code>（{esc(Path(rulebook_path).name)}）</td></tr>'
-            f'<tr><th>生成时间</th><td>{esc(made)}</td></tr>{params}</table>')
-    return Html(f'<section class="provenance"><h2>报告信息</h2>{meta}'
-                f'<h3>读取的数据表</h3>{table(pd.DataFrame(tables))}{raw_list}</section>')
+    return f"<h3>读取的数据表</h3>{table(pd.DataFrame(tables))}{raw_list}"
 
 
 # ---------------------------------------------------------------------------------- html pieces
@@ -252,38 +263,41 @@ def table(frame: pd.DataFrame, *, highlight: pd.Series | None = None, classes: s
     rows where `highlight` is true are marked."""
     if frame.empty:
         return Html(f'<p class="empty">{esc(empty)}</p>')
-    shown = frame.copy()
-    for column in shown.columns:
-        shown[column] = _display(shown[column])
-    head = "".join(f"<th>{esc(c)}</th>" for c in shown.columns)
-    marks = list(highlight.fillna(False).astype(bool)) if highlight is not None else [False] * len(shown)
+    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    columns = [[esc(v) for v in _display(frame.iloc[:, j])] for j in range(frame.shape[1])]
+    marks = list(highlight.fillna(False).astype(bool)) if highlight is not None else [False] * len(frame)
     body = []
-    for mark, values in zip(marks, shown.itertuples(index=False)):
-        cells = "".join(f"<td>{esc(v)}</td>" for v in values)
+    for mark, values in zip(marks, zip(*columns)):
+        cells = "".join(f"<td>{v}</td>" for v in values)
         body.append(f'<tr class="highlight">{cells}</tr>' if mark else f"<tr>{cells}</tr>")
     return Html(f'<table class="{esc(classes)}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
-def _display(column: pd.Series) -> pd.Series:
-    # List-valued cells (e.g. not_assessed stored as a list) read as "a、b".
-    if column.dtype == object and column.map(lambda v: isinstance(v, SEQUENCES)).any():
-        column = column.map(lambda v: "、".join(map(str, v)) if isinstance(v, SEQUENCES) else v)
-    if pd.api.types.is_bool_dtype(column):
-        return column.map(lambda v: "" if pd.isna(v) else ("是" if v else "否"))
-    if pd.api.types.is_datetime64_any_dtype(column):
+def _display(column: pd.Series) -> list:
+    """A column's cells as shown: lists as "a、b", flags 是/否, dates (with the time when any cell has
+    one), floats with 2 decimals, missing as empty."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return ["" if v is None or v is pd.NA else ("是" if v else "否") for v in column.tolist()]
+    if pd.api.types.is_datetime64_any_dtype(dtype):
         has_time = bool(((column - column.dt.normalize()).dt.total_seconds().fillna(0) != 0).any())
-        return column.dt.strftime("%Y-%m-%d %H:%M" if has_time else "%Y-%m-%d").astype("object").where(column.notna(), "")
-    if pd.api.types.is_float_dtype(column):
-        return column.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
-    return column.astype("object").where(column.notna(), "")
+        text = column.dt.strftime("%Y-%m-%d %H:%M" if has_time else "%Y-%m-%d")
+        return ["" if pd.isna(v) else v for v in text.tolist()]
+    if pd.api.types.is_float_dtype(dtype):
+        return ["" if v is None or v is pd.NA or v != v else f"{v:.2f}" for v in column.tolist()]
+    out = []
+    for v in column.tolist():
+        if isinstance(v, SEQUENCES):
+            v = "、".join(map(str, v))
+        elif v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
+            v = ""
+        out.append(v)
+    return out
 
 
-def figure(fig: Figure, alt: str = "") -> Html:
-    """A figure as an embedded PNG (no file beside the report, nothing fetched)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return Html(f'<figure class="chart"><img alt="{esc(alt)}" src="data:image/png;base64,{encoded}"/></figure>')
+def figure(chart: Svg, alt: str = "") -> Html:
+    """A chart (pipeline.svg) inline in the page: no file beside the report, nothing fetched."""
+    return Html(f'<figure class="chart" aria-label="{esc(alt)}">{chart}</figure>')
 
 
 def paragraphs(texts: list[str], classes: str = "summary") -> Html:
@@ -303,3 +317,25 @@ def screen_only(block: Html, printed_note: str = "") -> Html:
 
 def heading(text: str, level: int = 3) -> Html:
     return Html(f"<h{level}>{esc(text)}</h{level}>")
+
+
+# ------------------------------------------------------------------------------ many pages, one run
+class PageError(RuntimeError):
+    """A page of a many-page run failed: the message names the page (e.g. the unit)."""
+
+
+def show_pages(names: list[str], make, what: str = "单位") -> None:
+    """Display `make(name)` (a list of Html blocks) for each name as one output marked with the page
+    name, so the driver writes one HTML file per page (html_page.pages_to_html) from a single kernel:
+    every unit's scorecard costs one kernel start, not one each. A failing page stops the run with
+    its name in the message."""
+    from IPython.display import display
+
+    from pipeline.config import REPORT_PAGE_KEY
+
+    for name in names:
+        try:
+            blocks = make(name)
+        except Exception as error:
+            raise PageError(f"{what} {name}: {type(error).__name__}: {error}") from error
+        display({"text/html": "".join(str(block) for block in blocks)}, raw=True, metadata={REPORT_PAGE_KEY: name})

@@ -24,6 +24,10 @@ def summary(data: ReportData, period: str) -> Html:
 
 def ranking_rows(data: ReportData, period: str) -> pd.DataFrame:
     """The period's ranking in circular order with Chinese headers (also the Excel 排名 sheet)."""
+    return data.memo(("ranking_rows", period), lambda: _ranking_rows(data, period))
+
+
+def _ranking_rows(data: ReportData, period: str) -> pd.DataFrame:
     rows = rt.ranked(data.monthly_scores, period, rt.deaths_by_unit(data.accidents, period))
     # Scoring's own label wins; where it is absent or numeric, the label is derived from the ranks.
     change = rows["rank_move"].map(rt.rank_change_label)

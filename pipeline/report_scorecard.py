@@ -81,7 +81,7 @@ def position(data: ReportData, unit_id: str, period: str) -> Html:
 
 
 def trend_chart(data: ReportData, unit_id: str, period: str, months: int = 6) -> Html:
-    history = rt.rank_history(data.monthly_scores, period, months)
+    history = data.memo(("rank_history", period, months), lambda: rt.rank_history(data.monthly_scores, period, months))
     own_group = history.loc[history["unit_id"] == unit_id, "ranking_group"]
     if len(own_group):
         history = history.loc[history["ranking_group"] == own_group.iloc[0]]
@@ -115,12 +115,13 @@ def record_summaries(data: ReportData, view: pd.DataFrame) -> list[str]:
                                + ("，迟报" if yes(getattr(r, "late_report", None)) else ""),
     }
     files = set(view["来源文件"].dropna().astype("str"))
+    rows = set(pd.to_numeric(view["来源行"], errors="coerce").dropna().astype("int64"))
     found: dict[tuple, str] = {}
     for table, explain in describe.items():
         frame = data.get(table)
         if frame is None or frame.empty:
             continue
-        frame = frame.loc[frame["source_file"].astype("str").isin(files)]
+        frame = frame.loc[frame["source_file"].astype("str").isin(files) & frame["source_row"].isin(rows)]
         for row in frame.itertuples(index=False):
             sheet = text(getattr(row, "source_sheet", None))
             place = (table, str(row.source_file), int(row.source_row))
@@ -135,13 +136,24 @@ def record_summaries(data: ReportData, view: pd.DataFrame) -> list[str]:
     return out
 
 
+def period_deductions(data: ReportData, period: str) -> pd.DataFrame:
+    """Every unit's deductions of the month (deduction_view) with 记录内容, worked out once for all
+    the month's scorecards."""
+    def make() -> pd.DataFrame:
+        view = rt.deduction_view(data.deductions, data.units, [period])
+        view["记录内容"] = record_summaries(data, view) if not view.empty else pd.Series(dtype="object")
+        return view
+
+    return data.memo(("period_deductions", period), make)
+
+
 def deductions(data: ReportData, unit_id: str, period: str) -> Html:
     """Every point the unit lost this month: component, why, rule, points, and the source record
     (file, row, and what the clean record at that place says)."""
-    view = rt.deduction_view(data.deductions, data.units, [period], unit_id)
+    view = period_deductions(data, period)
+    view = view.loc[view["单位编号"] == unit_id].reset_index(drop=True)
     if view.empty:
         return rh.note("本月无失分。")
-    view["记录内容"] = record_summaries(data, view)
     view = view.drop(columns=["月份", "单位编号", "单位"])
     totals = view.groupby("分项")["失分"].sum()
     scores = data.monthly_scores

@@ -24,7 +24,7 @@ from pipeline.errors import InputError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Library modules whose change changes a report's content.
-REPORT_CODE = ["charts.py", "export.py", "fonts.py", "html_page.py", "narrative.py", "report_annual.py",
+REPORT_CODE = ["charts.py", "export.py", "fonts.py", "html_page.py", "narrative.py", "report_annual.py", "svg.py",
                "report_helpers.py", "report_monthly.py", "report_scorecard.py", "report_tables.py"]
 BUILD_DIR_NAME = ".build"
 
@@ -81,10 +81,11 @@ def _monthly_plan(period: str, processed: Path, reports: Path, rulebook_path: Pa
     common = {"PROCESSED_DIR": str(Path(processed).resolve()), "RULEBOOK": str(Path(rulebook_path).resolve())}
     jobs = [render.Job(NOTEBOOKS_DIR / "monthly_circular.py", {"PERIOD": period, **common}, paths["html"],
                        f"月度排名通报 {period}", inputs, pdf=paths["pdf"])]
-    for unit_id in chosen:
-        output = paths["scorecards"] / f"{safe_filename(unit_id)}_{safe_filename(names[unit_id])}.html"
-        jobs.append(render.Job(NOTEBOOKS_DIR / "unit_scorecard.py", {"UNIT_ID": unit_id, "PERIOD": period, **common},
-                               output, f"单位成绩单 {unit_id} {names[unit_id]} {period}", inputs))
+    if chosen:  # every unit's scorecard from one kernel, one HTML file each
+        pages = {unit_id: (paths["scorecards"] / f"{safe_filename(unit_id)}_{safe_filename(names[unit_id])}.html",
+                           f"单位成绩单 {unit_id} {names[unit_id]} {period}") for unit_id in chosen}
+        jobs.append(render.Job(NOTEBOOKS_DIR / "unit_scorecard.py", {"UNIT_IDS": chosen, "PERIOD": period, **common},
+                               paths["scorecards"], f"单位成绩单 {period}（{len(chosen)} 个单位）", inputs, pages=pages))
     return jobs, [("monthly", period, paths["xlsx"], inputs)]
 
 
@@ -141,9 +142,10 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
         raise InputError(f"未知的报告类型 {kind!r}(kind must be monthly, annual or all)")
     # Long jobs (circulars with their PDF, annual reports) first, so no worker idles at the end.
     jobs.sort(key=lambda job: job.notebook.name == "unit_scorecard.py")
-    outputs = _write_workbooks(workbooks, processed, rulebook_path, force, echo)
-    outputs += render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo)
-    return outputs
+    books: list[Path] = []
+    outputs = render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo,
+                              meanwhile=lambda: books.extend(_write_workbooks(workbooks, processed, rulebook_path, force, echo)))
+    return books + outputs
 
 
 def _write_workbooks(workbooks: list[tuple], processed: Path, rulebook_path: Path, force: bool,

@@ -39,7 +39,7 @@ def test_circular_shows_the_data_hides_the_code(rendered_month):
     rulebook_hash = hashlib.sha256(rendered_month.rulebook.read_bytes()).hexdigest()[:16]
     assert rulebook_hash in page
     assert "monthly_scores.parquet" in page and "生成时间" in page
-    assert "data:image/png;base64," in page  # charts embedded
+    assert page.count("<svg ") >= 3 and "<img" not in page  # charts inline, nothing beside the page
     # free text from the data is escaped, never markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
 
@@ -118,3 +118,46 @@ def test_a_failing_notebook_names_the_cell_and_keeps_the_old_report(tmp_path):
     assert "Traceback" not in message
     assert output.read_text(encoding="utf-8") == "previous report"
     assert not list(output.parent.glob(".*tmp"))
+
+
+def test_every_units_scorecard_comes_from_one_kernel(rendered_month, tmp_path):
+    from pipeline.config import NOTEBOOKS_DIR
+
+    pages = {unit: (tmp_path / "cards" / f"{unit}.html", f"单位成绩单 {unit}") for unit in ["T01", "T05"]}
+    job = render.Job(NOTEBOOKS_DIR / "unit_scorecard.py",
+                     {"UNIT_IDS": ["T01", "T05"], "PERIOD": "2020-03", "PROCESSED_DIR": str(rendered_month.processed),
+                      "RULEBOOK": str(rendered_month.rulebook)}, tmp_path / "cards", "单位成绩单 2020-03", pages=pages)
+    log: list[str] = []
+    assert render.run_jobs([job], tmp_path / "build", echo=log.append) == [path for path, _ in pages.values()]
+    assert sum(line.startswith("[1/1]") for line in log) == 1  # one notebook run made both pages
+    first, fifth = (path.read_text(encoding="utf-8") for path, _ in pages.values())
+    assert "南湖办事处（T01）" in first and "青山办事处（T05）" not in first
+    assert "青山办事处（T05）" in fifth and "南湖办事处（T01）" not in fifth
+    assert "<title>单位成绩单 T05</title>" in fifth and "第5名 / 共6个单位" in fifth
+    assert html_page.remote_references(fifth) == []
+
+
+def _pages_notebook(tmp_path, body: str):
+    notebook = tmp_path / "pages.py"
+    notebook.write_text('# %% tags=["parameters"]\nNAMES = ["A"]\n\n# %%\nfrom pipeline import report_helpers as rh\n\n'
+                        f"# %%\n{body}\n", encoding="utf-8")
+    pages = {name: (tmp_path / "out" / f"{name}.html", name) for name in ["A", "B"]}
+    return render.Job(notebook, {"NAMES": ["A", "B"]}, tmp_path / "out", "pages", pages=pages)
+
+
+def test_a_failing_page_names_it_and_writes_no_page(tmp_path):
+    job = _pages_notebook(tmp_path, 'rh.show_pages(NAMES, lambda name: [rh.note(name)] if name == "A" else 1 / 0)')
+    with pytest.raises(render.ReportError) as failure:
+        render.run_jobs([job], tmp_path / "build", echo=lambda line: None)
+    message = str(failure.value)
+    assert "PageError" in message and "单位 B" in message and "ZeroDivisionError" in message
+    assert "Traceback" not in message
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())  # all pages or none
+
+
+def test_a_page_the_notebook_did_not_make_is_an_error(tmp_path):
+    job = _pages_notebook(tmp_path, 'rh.show_pages(["A"], lambda name: [rh.note(name)])')
+    with pytest.raises(render.ReportError) as failure:
+        render.run_jobs([job], tmp_path / "build", echo=lambda line: None)
+    assert "pages missing" in str(failure.value) and "B" in str(failure.value)
+    assert not (tmp_path / "out" / "A.html").exists()

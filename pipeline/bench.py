@@ -508,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
     parser.add_argument("--quick", action="store_true", help="10^5 records only, no reports, nothing written (smoke check)")
     parser.add_argument("--no-reports", action="store_true", help="skip the report timings")
+    parser.add_argument("--reports-only", action="store_true", help="only the report timings (no record sizes)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "safety-bench",
                         help="inputs are generated here once and reused")
     parser.add_argument("--output", type=Path, default=config.PROJECT_ROOT / "docs" / "benchmarks.md")
@@ -524,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         raw, processed, reference = args.check
         print(compare_aggregates(pipeline_aggregates(processed, raw / config.REGISTRY_NAME), pd.read_parquet(reference)))
         return 0
-    sizes = list(QUICK_SIZES) if args.quick else args.sizes
+    sizes = [] if args.reports_only else list(QUICK_SIZES) if args.quick else args.sizes
     args.workdir.mkdir(parents=True, exist_ok=True)
     echo = lambda text: print(text, flush=True)  # noqa: E731
     rows = []

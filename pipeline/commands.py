@@ -59,12 +59,17 @@ def make_reports(command: str, which: str | None, raw: Path, processed: Path, re
     """
     from filelock import FileLock
 
+    from pipeline.render import Kernels
+
     Path(reports).mkdir(parents=True, exist_ok=True)
     with FileLock(str(Path(reports) / ".reports.lock")):
-        return _make_reports_locked(command, which, raw, processed, reports, units, force)
+        # The kernels boot (and import the report modules) while the data is checked and the
+        # reports planned; those left unused are shut down at the end.
+        with Kernels(1 if command == "annual" else 2) as kernels:
+            return _make_reports_locked(command, which, raw, processed, reports, units, force, kernels)
 
 
-def _make_reports_locked(command, which, raw, processed, reports, units, force) -> list[Path]:
+def _make_reports_locked(command, which, raw, processed, reports, units, force, kernels) -> list[Path]:
     from pipeline.reports import build_reports
     from pipeline.rulebook import rulebook_for_year
     from pipeline.runner import process
@@ -77,6 +82,6 @@ def _make_reports_locked(command, which, raw, processed, reports, units, force) 
     kind = {"report": "monthly", "annual": "annual", "all": "all"}[command]
     year = int(which[:4]) if which else int((latest_period(processed) or f"{pd.Timestamp.now().year}")[:4])
     rulebook = rulebook_for_year(config.RULES_DIR, year)
-    outputs = build_reports(kind, which, processed, reports, rulebook, units=units, force=force)
+    outputs = build_reports(kind, which, processed, reports, rulebook, units=units, force=force, kernels=kernels)
     print(f"报告已生成(reports written): {len(outputs)} 个文件 → {reports}")
     return outputs

@@ -9,8 +9,8 @@ url() an output might still carry, so the check in `remote_references` finds not
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
 
 import jinja2
 import nbformat
@@ -123,10 +123,18 @@ class ReportExporter(HTMLExporter):
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
-@functools.cache
+_LOCAL = threading.local()
+
+
 def exporter() -> HTMLExporter:
-    """The HTML exporter (one per process: its template is compiled once) with inputs and prompts
-    hidden and the offline template."""
+    """The HTML exporter with inputs and prompts hidden and the offline template; one per thread
+    (it registers filters on itself per conversion), kept so its template is compiled once."""
+    if getattr(_LOCAL, "exporter", None) is None:
+        _LOCAL.exporter = _new_exporter()
+    return _LOCAL.exporter
+
+
+def _new_exporter() -> HTMLExporter:
     loader = jinja2.DictLoader({TEMPLATE_NAME: TEMPLATE})
     return ReportExporter(
         extra_loaders=[loader],

@@ -2,7 +2,9 @@
 
 - The jupytext percent `.py` notebooks in notebooks/ are the source; the `.ipynb` papermill needs is
   generated into a build folder (kernelspec python3, no outputs) and never committed.
-- Jobs run in a pool of 2 worker processes from this one process (a kernel per notebook).
+- Jobs run two at a time from this one process (threads; each notebook gets its own fresh kernel,
+  and the kernels are the processes that do the work). Kernels are started early (`Kernels`), with
+  the report modules already imported, so their start-up overlaps the driver's own checks.
 - A job whose outputs are newer than all its inputs and whose parameters are unchanged is skipped,
   so a rerun with nothing changed executes nothing.
 - Outputs are written atomically (temporary file, then os.replace): a failing notebook leaves the
@@ -14,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +69,7 @@ class Outcome:
     seconds: float
     message: str = ""
     warnings: int = 0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent executing, in HTML, in PDF
 
 
 # ------------------------------------------------------------------------------------- freshness
@@ -154,10 +157,75 @@ def _kernel_environment() -> None:
     fonts.use_fontconfig()  # before WeasyPrint (Pango) first loads fonts, here and in workers
 
 
-def execute(job: Job, ipynb: Path, build_dir: Path) -> Outcome:
-    """Run one job: papermill -> HTML (-> PDF), written atomically. Never raises."""
+# What the report notebooks import, loaded while a kernel starts (IPKernelApp.exec_lines), so the
+# kernel is ready with them when its notebook arrives. A failure here only logs; the notebook's own
+# import cell then fails with the real message.
+PRELOAD = ["pipeline.report_monthly", "pipeline.report_scorecard", "pipeline.report_annual"]
+KERNEL_ARGUMENTS = [
+    # Quiet kernel log (its note on unencrypted local TCP, its interrupt at shutdown); errors in
+    # cells still reach the notebook and stop the run.
+    "--IPKernelApp.log_level=CRITICAL",
+    f"--IPKernelApp.exec_lines=import {', '.join(PRELOAD)}",
+]
+
+
+class Kernels:
+    """Kernels started ahead of need: `Kernels(2)` at the top of a report command boots two kernels
+    (and their imports) while the driver is still checking the data and planning, instead of after.
+    `take()` hands one out (starting a new one when none is left); each serves one notebook and is
+    shut down after it, so no state passes between reports. `close()` shuts down the unused ones.
+    Usable as a context manager."""
+
+    def __init__(self, count: int = 0):
+        _kernel_environment()
+        self._lock = threading.Lock()
+        self._ready = [self._start() for _ in range(count)]
+
+    @staticmethod
+    def _start():
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        manager = AsyncKernelManager(kernel_name=KERNEL)
+        # The kernel's working folder is the project (never os.chdir here: jobs run in threads).
+        run_sync(manager.start_kernel)(cwd=str(PROJECT_ROOT), extra_arguments=list(KERNEL_ARGUMENTS))
+        return manager
+
+    def take(self):
+        with self._lock:
+            if self._ready:
+                return self._ready.pop(0)
+        return self._start()
+
+    @staticmethod
+    def stop(manager) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(manager.shutdown_kernel)(now=True)
+        except Exception:  # already gone: nothing to stop
+            pass
+
+    def close(self) -> None:
+        with self._lock:
+            unused, self._ready = self._ready, []
+        for manager in unused:
+            self.stop(manager)
+
+    def __enter__(self) -> Kernels:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = None) -> Outcome:
+    """Run one job on a kernel from `kernels` (a new one if None): papermill -> HTML (-> PDF),
+    written atomically. Never raises."""
     start = time.perf_counter()
+    manager = None
     try:
+        manager = (kernels or Kernels()).take()
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
@@ -168,11 +236,7 @@ def execute(job: Job, ipynb: Path, build_dir: Path) -> Outcome:
         try:
             notebook = papermill.execute_notebook(
                 str(ipynb), str(executed), parameters=dict(job.parameters), kernel_name=KERNEL,
-                progress_bar=False, log_output=False, cwd=str(PROJECT_ROOT),
-                execution_timeout=CELL_TIMEOUT_SECONDS,
-                # Quiet kernel log (its note on unencrypted local TCP, its interrupt at shutdown);
-                # errors in cells still reach the notebook and stop the run.
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                progress_bar=False, log_output=False, execution_timeout=CELL_TIMEOUT_SECONDS, km=manager,
             )
         except PapermillExecutionError as error:
             source = (error.source or "").strip().splitlines()
@@ -182,6 +246,9 @@ def execute(job: Job, ipynb: Path, build_dir: Path) -> Outcome:
                        f"  {error.ename}: {error.evalue}\n"
                        f"  已执行的笔记本(executed notebook): {executed}")
             return Outcome(False, time.perf_counter() - start, message)
+        Kernels.stop(manager)
+        manager = None
+        phases = {"执行": time.perf_counter() - start}
         warnings = sum(1 for cell in notebook.cells for out in cell.get("outputs", [])
                        if out.get("output_type") == "stream" and out.get("name") == "stderr")
         # Everything is made before anything is written: all outputs change, or none.
@@ -193,21 +260,27 @@ def execute(job: Job, ipynb: Path, build_dir: Path) -> Outcome:
                                f"报告生成失败(report failed): {job.notebook.name} 没有生成这些页面(pages missing): "
                                f"{missing.args[0]}\n  已执行的笔记本(executed notebook): {executed}")
             written = {path: pages[name].encode("utf-8") for name, (path, _) in job.pages.items()}
+            phases["HTML"] = time.perf_counter() - start - sum(phases.values())
         else:
             page = html_page.notebook_to_html(notebook, job.title)
             written = {job.output: page.encode("utf-8")}
+            phases["HTML"] = time.perf_counter() - start - sum(phases.values())
             if job.pdf is not None:
                 from pipeline import export
 
                 written[job.pdf] = export.pdf_bytes(page)
+                phases["PDF"] = time.perf_counter() - start - sum(phases.values())
         for path, payload in written.items():
             atomic_write_bytes(path, payload)
         write_stamp(build_dir, job)
-        return Outcome(True, time.perf_counter() - start, warnings=warnings)
+        return Outcome(True, time.perf_counter() - start, warnings=warnings, phases=phases)
     except Exception as error:  # a kernel that died, a missing file, a PDF that failed
         return Outcome(False, time.perf_counter() - start,
                        f"报告生成失败(report failed): {job.notebook.name} → {job.output.name}\n"
                        f"  {type(error).__name__}: {error}")
+    finally:
+        if manager is not None:
+            Kernels.stop(manager)
 
 
 def _show(path: Path) -> str:
@@ -218,10 +291,12 @@ def _show(path: Path) -> str:
 
 
 def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: bool = False,
-             echo: Callable[[str], None] = print, meanwhile: Callable[[], object] | None = None) -> list[Path]:
+             echo: Callable[[str], None] = print, meanwhile: Callable[[], object] | None = None,
+             kernels: Kernels | None = None) -> list[Path]:
     """Run the stale jobs (all with force) in a pool of `workers` processes; one line per finished
     notebook. `meanwhile` (light work such as the Excel attachments) runs in this process while the
-    workers start. Returns every job's outputs. Raises ReportError on the first failure."""
+    workers start. `kernels`: kernels started ahead (else each job starts its own). Returns every
+    job's outputs. Raises ReportError on the first failure."""
     build_dir = Path(build_dir)
     _kernel_environment()
     todo = [job for job in jobs if force or not is_fresh(
@@ -240,18 +315,17 @@ def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: b
         if meanwhile is not None:
             meanwhile()
         for done, job in enumerate(todo, 1):
-            _report(execute(job, ipynbs[job.notebook], build_dir), job, done, total, echo)
+            _report(execute(job, ipynbs[job.notebook], build_dir, kernels), job, done, total, echo)
     else:
-        context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
         queue = list(todo)
-        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
+        with ThreadPoolExecutor(max_workers=min(workers, total)) as pool:
             # At most one job per worker in flight: after a failure nothing new starts.
             running: dict[Future, Job] = {}
             done = 0
             while queue or running:
                 while queue and len(running) < min(workers, total):
                     job = queue.pop(0)
-                    running[pool.submit(execute, job, ipynbs[job.notebook], build_dir)] = job
+                    running[pool.submit(execute, job, ipynbs[job.notebook], build_dir, kernels)] = job
                 if meanwhile is not None:
                     meanwhile, later = None, meanwhile
                     later()
@@ -271,5 +345,6 @@ def _report(outcome: Outcome, job: Job, done: int, total: int, echo: Callable[[s
     if not outcome.ok:
         raise ReportError(outcome.message)  # the command line prints it once, without a traceback
     note = f"  ({outcome.warnings} 条警告输出, 见 build 目录中的已执行笔记本)" if outcome.warnings else ""
-    echo(f"[{done}/{total}] {job.title}  {outcome.seconds:.1f} s  → {_show(job.output)}{note}")
+    phases = "，".join(f"{name} {seconds:.1f} s" for name, seconds in outcome.phases.items())
+    echo(f"[{done}/{total}] {job.title}  {outcome.seconds:.1f} s{f'（{phases}）' if phases else ''}  → {_show(job.output)}{note}")
     sys.stdout.flush()

@@ -106,11 +106,12 @@ def _annual_plan(year: str, processed: Path, reports: Path, rulebook_path: Path,
 
 def build_reports(kind: str, period_or_year: str | None, processed: Path, reports: Path, rulebook_path: Path,
                   units: list[str] | None = None, *, workers: int = 2, force: bool = False,
-                  echo: Callable[[str], None] = print) -> list[Path]:
+                  echo: Callable[[str], None] = print, kernels: render.Kernels | None = None) -> list[Path]:
     """Build the reports of one month ("monthly", "YYYY-MM"), one year ("annual", "YYYY") or
     everything ("all", None). `period_or_year` None: the latest month / year with data.
     `units` limits the monthly scorecards (None: every unit; []: none).
     Returns the paths of every output (made now or already up to date).
+    `kernels`: kernels started ahead by the caller (render.Kernels), else each notebook starts one.
     Raises InputError (ReportError for a failing notebook) with one clear message."""
     processed, reports, rulebook_path = Path(processed), Path(reports), Path(rulebook_path)
     if not rulebook_path.is_file():
@@ -143,7 +144,7 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
     # Long jobs (circulars with their PDF, annual reports) first, so no worker idles at the end.
     jobs.sort(key=lambda job: job.notebook.name == "unit_scorecard.py")
     books: list[Path] = []
-    outputs = render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo,
+    outputs = render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo, kernels=kernels,
                               meanwhile=lambda: books.extend(_write_workbooks(workbooks, processed, rulebook_path, force, echo)))
     return books + outputs
 

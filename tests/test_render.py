@@ -161,3 +161,30 @@ def test_a_page_the_notebook_did_not_make_is_an_error(tmp_path):
         render.run_jobs([job], tmp_path / "build", echo=lambda line: None)
     assert "pages missing" in str(failure.value) and "B" in str(failure.value)
     assert not (tmp_path / "out" / "A.html").exists()
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.waitpid(pid, os.WNOHANG)  # reap it if it is our exited child
+        os.kill(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        return False
+    return True
+
+
+def test_kernels_started_ahead_run_with_the_report_modules_loaded_and_never_outlive_the_run(tmp_path):
+    notebook = tmp_path / "preloaded.py"
+    notebook.write_text('# %% tags=["parameters"]\nX = 1\n\n# %%\nimport sys\n'
+                        'print("preloaded" if "pipeline.report_monthly" in sys.modules else "cold")\n', encoding="utf-8")
+    output = tmp_path / "out" / "preloaded.html"
+    with render.Kernels(2) as kernels:
+        pids = [manager.provisioner.process.pid for manager in kernels._ready]
+        assert all(_alive(pid) for pid in pids)
+        render.run_jobs([render.Job(notebook, {"X": 2}, output, "preloaded")], tmp_path / "build", echo=lambda line: None,
+                        kernels=kernels)
+        assert not _alive(pids[0])  # the one that ran the notebook is shut down after it
+        assert _alive(pids[1])
+    assert not _alive(pids[1])  # the unused one is shut down with the pool
+    assert "preloaded" in output.read_text(encoding="utf-8")

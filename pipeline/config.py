@@ -11,6 +11,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = PROJECT_ROOT / "rules"
 INGEST_RULES = RULES_DIR / "ingest.toml"
+OFFICE_RULES = RULES_DIR / "office.toml"
+DEFAULT_OFFICE = "安全生产委员会办公室"
 DATA_DIR = PROJECT_ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"
 PROCESSED_DIR = DATA_DIR / "processed"
@@ -22,3 +24,15 @@ OFFICE_TIMEZONE = "Asia/Shanghai"
 # Output metadata naming the page an output belongs to, when one notebook run makes many pages
 # (every unit's scorecard): report_helpers.show_pages writes it, html_page.pages_to_html reads it.
 REPORT_PAGE_KEY = "report_page"
+
+
+def office_name(path: Path | None = None) -> str:
+    """The issuing office's name from rules/office.toml (`name`); a generic one when the file or the
+    key is missing or unreadable."""
+    import tomllib
+
+    try:
+        name = tomllib.loads(Path(path or OFFICE_RULES).read_text(encoding="utf-8")).get("name")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return DEFAULT_OFFICE
+    return str(name).strip() if isinstance(name, str) and name.strip() else DEFAULT_OFFICE

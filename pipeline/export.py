@@ -23,6 +23,7 @@ import pandas as pd
 import xlsxwriter
 
 from pipeline import fonts
+from pipeline.config import office_name
 from pipeline import report_helpers as rh
 from pipeline import report_monthly as monthly
 from pipeline import report_tables as rt
@@ -74,7 +75,7 @@ def workbook_bytes(sheets: dict[str, pd.DataFrame], created: datetime, title: st
         "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False, "nan_inf_to_errors": False,
     })
-    book.set_properties({"title": title, "author": "南湖新区安全生产委员会办公室", "created": created,
+    book.set_properties({"title": title, "author": office_name(), "created": created,
                          "comments": "由安全生产考评分析流水线生成"})
     styles = {
         "header": book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True,
@@ -158,7 +159,7 @@ def about_sheet(report: str, subject: str, data: rh.ReportData, rulebook_path: P
     identical data gives an identical file)."""
     version, digest = rh.rulebook_identity(rulebook_path)
     rows = [("报告", report), ("期间", subject), ("规则版本", version), ("规则文件 SHA-256", digest),
-            ("编制单位", "南湖新区安全生产委员会办公室"),
+            ("编制单位", office_name()),
             ("说明", "以 ' 开头的单元格：原文以 = + - @ 开头，已加 ' 前缀，防止被电子表格当作公式执行。")]
     for name in data.present:
         rows.append((f"数据表 {name}.parquet", f"{data.rows(name)} 行, SHA-256 "

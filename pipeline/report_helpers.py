@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import report_tables as rt
-from pipeline.config import OFFICE_TIMEZONE
+from pipeline.config import OFFICE_TIMEZONE, office_name
 from pipeline.svg import Svg
 
 # Tables the reports read (SPEC "Processed tables"); an absent one is an empty frame with these
@@ -223,7 +223,7 @@ def title(kind: str, subject: str, unit_name: str | None = None) -> Html:
         when = f"{subject}年度"
     heading = f"{esc(unit_name)} {when} {esc(kind)}" if unit_name else f"{when} {esc(kind)}"
     return Html(f'<h1 class="report-title">{heading}</h1>'
-                '<p class="report-issuer">南湖新区安全生产委员会办公室</p>')
+                f'<p class="report-issuer">{esc(office_name())}</p>')
 
 
 def provenance(data: ReportData, parameters: Mapping[str, object], rulebook_path: str | Path) -> Html:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import render
-from pipeline.config import NOTEBOOKS_DIR
+from pipeline.config import NOTEBOOKS_DIR, OFFICE_RULES
 from pipeline.errors import InputError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -49,7 +49,7 @@ def annual_paths(reports: Path, year: str) -> dict[str, Path]:
 
 
 def _inputs(processed: Path, rulebook_path: Path) -> list[Path]:
-    return [*sorted(Path(processed).glob("*.parquet")), Path(rulebook_path),
+    return [*sorted(Path(processed).glob("*.parquet")), Path(rulebook_path), OFFICE_RULES,
             *[PACKAGE_DIR / name for name in REPORT_CODE]]
 
 

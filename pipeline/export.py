@@ -14,6 +14,7 @@ PDF (WeasyPrint) of the rendered circular HTML, in the project's CJK font.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from datetime import datetime
 from pathlib import Path
@@ -250,15 +251,36 @@ table th, table td { padding: 1.5pt 3pt; }
 def pdf_bytes(page: str) -> bytes:
     """A rendered report page as an A4 PDF (WeasyPrint), text set in the project's CJK font, long
     screen-only lists left out."""
-    fonts.use_fontconfig()  # Pango finds the font through fontconfig
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint import HTML
 
-    font_config = FontConfiguration()
-    face = f'@font-face {{ font-family: "{fonts.FONT_FAMILY}"; src: url("{fonts.font_path().as_uri()}"); }}'
-    css = CSS(string=face + PRINT_CSS, font_config=font_config)
+    css, font_config = _print_setup()
     document = HTML(string=printable(page)).render(stylesheets=[css], font_config=font_config)
     return document.write_pdf()
+
+
+_PRINT_SETUP: list = []
+_PRINT_LOCK = threading.Lock()
+
+
+def _print_setup():
+    """WeasyPrint's font configuration and the print stylesheet, made once per process (importing
+    WeasyPrint and loading the font is a second of work; the report driver does it while the
+    notebooks run, see `warm`)."""
+    with _PRINT_LOCK:
+        if not _PRINT_SETUP:
+            fonts.use_fontconfig()  # Pango finds the font through fontconfig
+            from weasyprint import CSS
+            from weasyprint.text.fonts import FontConfiguration
+
+            font_config = FontConfiguration()
+            face = f'@font-face {{ font-family: "{fonts.FONT_FAMILY}"; src: url("{fonts.font_path().as_uri()}"); }}'
+            _PRINT_SETUP.extend([CSS(string=face + PRINT_CSS, font_config=font_config), font_config])
+        return _PRINT_SETUP
+
+
+def warm() -> None:
+    """Import WeasyPrint and load the print set-up now, ahead of the first PDF."""
+    _print_setup()
 
 
 def write_pdf(html_path: Path, pdf_path: Path) -> Path:

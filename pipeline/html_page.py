@@ -123,15 +123,22 @@ class ReportExporter(HTMLExporter):
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
-_LOCAL = threading.local()
+_EXPORTER: list[HTMLExporter] = []
+_LOCK = threading.RLock()  # an exporter registers filters on itself per conversion: one at a time
 
 
 def exporter() -> HTMLExporter:
-    """The HTML exporter with inputs and prompts hidden and the offline template; one per thread
-    (it registers filters on itself per conversion), kept so its template is compiled once."""
-    if getattr(_LOCAL, "exporter", None) is None:
-        _LOCAL.exporter = _new_exporter()
-    return _LOCAL.exporter
+    """The HTML exporter with inputs and prompts hidden and the offline template; one per process,
+    kept so its template is compiled once (use it under `_LOCK`)."""
+    with _LOCK:
+        if not _EXPORTER:
+            _EXPORTER.append(_new_exporter())
+        return _EXPORTER[0]
+
+
+def warm() -> None:
+    """Compile the template now (the report driver does this while the notebooks run)."""
+    notebook_to_html(nbformat.v4.new_notebook(), "")
 
 
 def _new_exporter() -> HTMLExporter:
@@ -152,7 +159,8 @@ def notebook_to_html(notebook: nbformat.NotebookNode, title: str) -> str:
     """The executed notebook as an offline HTML page titled `title`."""
     notebook = nbformat.from_dict(notebook)
     notebook.metadata["title"] = title
-    body, _ = exporter().from_notebook_node(notebook, resources={"report_css": CSS})
+    with _LOCK:
+        body, _ = exporter().from_notebook_node(notebook, resources={"report_css": CSS})
     return strip_remote(body)
 
 

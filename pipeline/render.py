@@ -160,7 +160,8 @@ def _kernel_environment() -> None:
 # What the report notebooks import, loaded while a kernel starts (IPKernelApp.exec_lines), so the
 # kernel is ready with them when its notebook arrives. A failure here only logs; the notebook's own
 # import cell then fails with the real message.
-PRELOAD = ["pipeline.report_monthly", "pipeline.report_scorecard", "pipeline.report_annual"]
+PRELOAD = ["pipeline.report_monthly", "pipeline.report_scorecard", "pipeline.report_annual", "pipeline.score",
+           "pyarrow.parquet"]
 KERNEL_ARGUMENTS = [
     # Quiet kernel log (its note on unencrypted local TCP, its interrupt at shutdown); errors in
     # cells still reach the notebook and stop the run.
@@ -291,11 +292,11 @@ def _show(path: Path) -> str:
 
 
 def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: bool = False,
-             echo: Callable[[str], None] = print, meanwhile: Callable[[], object] | None = None,
+             echo: Callable[[str], None] = print, meanwhile: Callable[[bool], object] | None = None,
              kernels: Kernels | None = None) -> list[Path]:
     """Run the stale jobs (all with force) in a pool of `workers` processes; one line per finished
-    notebook. `meanwhile` (light work such as the Excel attachments) runs in this process while the
-    workers start. `kernels`: kernels started ahead (else each job starts its own). Returns every
+    notebook. `meanwhile(busy)` (light work such as the Excel attachments) runs on this thread while
+    the notebooks run (busy=True), or alone when nothing is stale (busy=False). `kernels`: kernels started ahead (else each job starts its own). Returns every
     job's outputs. Raises ReportError on the first failure."""
     build_dir = Path(build_dir)
     _kernel_environment()
@@ -306,37 +307,32 @@ def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: b
         echo(f"{skipped} 份报告已是最新，跳过(up to date, skipped)")
     if not todo:
         if meanwhile is not None:
-            meanwhile()
+            meanwhile(False)
         return [p for job in jobs for p in job.outputs]
     ipynbs = {source: build_notebook(source, build_dir) for source in {job.notebook for job in todo}}
     total, started = len(todo), time.perf_counter()
-    echo(f"生成 {total} 份报告(rendering {total} report(s)), {min(workers, total)} 个进程")
-    if total == 1 or workers <= 1:
-        if meanwhile is not None:
-            meanwhile()
-        for done, job in enumerate(todo, 1):
-            _report(execute(job, ipynbs[job.notebook], build_dir, kernels), job, done, total, echo)
-    else:
-        queue = list(todo)
-        with ThreadPoolExecutor(max_workers=min(workers, total)) as pool:
-            # At most one job per worker in flight: after a failure nothing new starts.
-            running: dict[Future, Job] = {}
-            done = 0
-            while queue or running:
-                while queue and len(running) < min(workers, total):
-                    job = queue.pop(0)
-                    running[pool.submit(execute, job, ipynbs[job.notebook], build_dir, kernels)] = job
-                if meanwhile is not None:
-                    meanwhile, later = None, meanwhile
-                    later()
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    job = running.pop(future)
-                    done += 1
-                    outcome = future.result()
-                    if not outcome.ok:
-                        queue.clear()
-                    _report(outcome, job, done, total, echo)
+    slots = max(1, min(workers, total))
+    echo(f"生成 {total} 份报告(rendering {total} report(s)), 同时 {slots} 份(at a time)")
+    queue = list(todo)
+    with ThreadPoolExecutor(max_workers=slots) as pool:
+        # At most one job per slot in flight: after a failure nothing new starts.
+        running: dict[Future, Job] = {}
+        done = 0
+        while queue or running:
+            while queue and len(running) < slots:
+                job = queue.pop(0)
+                running[pool.submit(execute, job, ipynbs[job.notebook], build_dir, kernels)] = job
+            if meanwhile is not None:
+                meanwhile, later = None, meanwhile
+                later(True)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = running.pop(future)
+                done += 1
+                outcome = future.result()
+                if not outcome.ok:
+                    queue.clear()
+                _report(outcome, job, done, total, echo)
     echo(f"完成(done): {total} 份报告, {time.perf_counter() - started:.1f} s")
     return [p for job in jobs for p in job.outputs]
 

@@ -144,8 +144,23 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
     # Long jobs (circulars with their PDF, annual reports) first, so no worker idles at the end.
     jobs.sort(key=lambda job: job.notebook.name == "unit_scorecard.py")
     books: list[Path] = []
+
+    def meanwhile(busy: bool) -> None:
+        """The driver's share while the kernels compute: the Excel attachments, then getting the
+        HTML template and the PDF engine ready for when the notebooks finish."""
+        books.extend(_write_workbooks(workbooks, processed, rulebook_path, force, echo))
+        if not busy:
+            return
+        from pipeline import html_page
+
+        html_page.warm()
+        if any(job.pdf is not None for job in jobs):
+            from pipeline import export
+
+            export.warm()
+
     outputs = render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo, kernels=kernels,
-                              meanwhile=lambda: books.extend(_write_workbooks(workbooks, processed, rulebook_path, force, echo)))
+                              meanwhile=meanwhile)
     return books + outputs
 
 

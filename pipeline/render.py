@@ -238,6 +238,7 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
             notebook = papermill.execute_notebook(
                 str(ipynb), str(executed), parameters=dict(job.parameters), kernel_name=KERNEL,
                 progress_bar=False, log_output=False, execution_timeout=CELL_TIMEOUT_SECONDS, km=manager,
+                request_save_on_cell_execute=False,  # written once at the end, not after every cell
             )
         except PapermillExecutionError as error:
             source = (error.source or "").strip().splitlines()

@@ -162,12 +162,9 @@ def _kernel_environment() -> None:
 # import cell then fails with the real message.
 PRELOAD = ["pipeline.report_monthly", "pipeline.report_scorecard", "pipeline.report_annual", "pipeline.score",
            "pyarrow.parquet"]
-KERNEL_ARGUMENTS = [
-    # Quiet kernel log (its note on unencrypted local TCP, its interrupt at shutdown); errors in
-    # cells still reach the notebook and stop the run.
-    "--IPKernelApp.log_level=CRITICAL",
-    f"--IPKernelApp.exec_lines=import {', '.join(PRELOAD)}",
-]
+# Quiet kernel log (its note on unencrypted local TCP, its interrupt at shutdown); errors in cells
+# still reach the notebook and stop the run.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 class Kernels:
@@ -177,19 +174,21 @@ class Kernels:
     shut down after it, so no state passes between reports. `close()` shuts down the unused ones.
     Usable as a context manager."""
 
-    def __init__(self, count: int = 0):
+    def __init__(self, count: int = 0, preload: Sequence[str] = tuple(PRELOAD)):
         _kernel_environment()
         self._lock = threading.Lock()
+        self._arguments = list(KERNEL_ARGUMENTS)
+        if preload:
+            self._arguments.append(f"--IPKernelApp.exec_lines=import {', '.join(preload)}")
         self._ready = [self._start() for _ in range(count)]
 
-    @staticmethod
-    def _start():
+    def _start(self):
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         manager = AsyncKernelManager(kernel_name=KERNEL)
         # The kernel's working folder is the project (never os.chdir here: jobs run in threads).
-        run_sync(manager.start_kernel)(cwd=str(PROJECT_ROOT), extra_arguments=list(KERNEL_ARGUMENTS))
+        run_sync(manager.start_kernel)(cwd=str(PROJECT_ROOT), extra_arguments=self._arguments)
         return manager
 
     def take(self):

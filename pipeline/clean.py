@@ -8,7 +8,9 @@ or parsed data that goes on to the batch-level checks in `finalize`. Nothing is 
 from __future__ import annotations
 
 import json
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +34,7 @@ LANDLINE = re.compile(rf"(?<!\d)[0\uff10]\d{{2,3}}[-\uff0d]\d{{7,8}}(?!\d)")
 SCRUBBED = "[已脱敏]"
 ISSUE_COLUMNS = ["source_file", "source_sheet", "source_row", "table", "column", "raw_value", "reason"]
 NONDATA_KINDS = ("标题", "表头", "空行", "预留行", "合计", "页脚", "重复表头")
+SCRUBBED_TYPES = ("text", "industry", "credit_code")  # the column types whose values `scrub` may change
 
 
 # RE2 patterns matching wherever each personal-number pattern matches (RE2 has no look-arounds):
@@ -186,39 +189,65 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
         members = [p for p in parts if p.source == source_name and p.frame is not None]
         if not members:
             continue
-        frames = []
-        for key, part in enumerate(members):
-            frames.append(part.frame.assign(_sheet=key))
-        batch = pd.concat(frames, ignore_index=True)
-        del frames
-        for part in members:  # the batch holds the cells now; the raw grids can go as soon as it does
-            part.frame = None
-        cell_columns = sorted((c for c in batch.columns if c.startswith("_c")), key=lambda c: int(c[2:]))
-        batch[cell_columns] = batch[cell_columns].fillna("")
-        batch = pd.concat([batch, _canonical_columns(batch, members, spec)], axis=1)
-        results.append(_clean_source(batch, cell_columns, members, spec, rules, registry))
+        results.append(_clean_source(members, spec, rules, registry))
+        pa.default_memory_pool().release_unused()  # this source's raw cells: back to the system
     return results
 
 
-def _canonical_columns(batch: pd.DataFrame, members: list[SheetPart], spec: SourceSpec) -> pd.DataFrame:
-    """Each canonical column's raw text, picked per row from the cell column its sheet maps to it."""
+def _batch(members: list[SheetPart], spec: SourceSpec):
+    """The body rows of a source's sheets in one frame (cell columns, canonical columns, `_sheet`,
+    `_row`), its cell columns, and every column's distinct values (`_canonical_columns`)."""
+    frames = []
+    for key, part in enumerate(members):
+        frames.append(part.frame.assign(_sheet=key))
+    batch = pd.concat(frames, ignore_index=True)
+    del frames
+    for part in members:  # the batch holds the cells now; the raw grids can go as soon as it does
+        part.frame = None
+    cell_columns = sorted((c for c in batch.columns if c.startswith("_c")), key=lambda c: int(c[2:]))
+    batch[cell_columns] = batch[cell_columns].fillna("")
+    canonical, distinct = _canonical_columns(batch, cell_columns, members, spec)
+    return pd.concat([batch, canonical], axis=1), cell_columns, distinct
+
+
+def _distinct_columns(columns: dict[str, pd.Series]) -> dict[str, tuple[np.ndarray | None, pd.Series]]:
+    """`parse.distinct_values` of each column, two at a time: Arrow's hashing releases the GIL,
+    so the two cores factorize two columns at once. The result does not depend on the threads."""
+    if len(columns) < 2 or len(next(iter(columns.values()))) < 100_000:
+        return {name: parse.distinct_values(column) for name, column in columns.items()}
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        return dict(zip(columns, pool.map(parse.distinct_values, columns.values())))
+
+
+def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetPart], spec: SourceSpec):
+    """Each canonical column's raw text, picked per row from the cell column its sheet maps to it;
+    and the distinct values (`parse.distinct_values`) of every cell and canonical column, each
+    worked out once: a canonical column every sheet maps to one cell column shares that column's."""
     keys = batch["_sheet"].to_numpy()
     out = {}
+    shared: dict[str, str] = {}
+    distinct = _distinct_columns({c: batch[c] for c in cell_columns})
     for name in spec.columns:
         where = np.array([next((c for c, n in p.layout.columns.items() if n == name), -1) for p in members])[keys]
         if len(where) and (where == where[0]).all() and where[0] >= 0:  # every sheet maps one cell column
             out[name] = batch[f"_c{where[0]}"]
+            distinct[name] = distinct[f"_c{where[0]}"]
             continue
         column = pd.Series("", index=batch.index, dtype="str")
         for j in np.unique(where[where >= 0]):
             column = column.mask(where == j, batch[f"_c{j}"])
         out[name] = column
-    return pd.DataFrame(out, index=batch.index)
+        if not (where >= 0).any():  # no sheet has the column: every cell is empty
+            distinct[name] = (np.zeros(len(column), dtype=np.int32), pd.Series([""], dtype="str"))
+        else:
+            distinct[name] = parse.distinct_values(column)
+    return pd.DataFrame(out, index=batch.index), distinct
 
 
-def _clean_source(batch, cell_columns, members, spec: SourceSpec, rules, registry) -> SheetResult:
+def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
     source = spec.name
-    kinds = _classify(batch, cell_columns, members, spec, rules)
+    batch, cell_columns, distinct = _batch(members, spec)
+    kinds = _classify(batch, cell_columns, distinct, members, spec, rules)
     per_sheet = pd.crosstab(batch["_sheet"], kinds) if len(batch) else pd.DataFrame()
     footer_rows = batch.loc[kinds.eq("页脚").to_numpy(), ["_sheet", *cell_columns]]
     footers: dict[int, list[list[str]]] = {}
@@ -239,30 +268,40 @@ def _clean_source(batch, cell_columns, members, spec: SourceSpec, rules, registr
     # Only the columns parsing needs, and no copy when every row is data (the usual case).
     is_data = kinds.eq("").to_numpy()
     rows = batch[[*spec.columns, "_sheet", "_row"]]
+    del batch  # (the cell columns no canonical column uses go now)
     rows = (rows if is_data.all() else rows[is_data]).reset_index(drop=True)
+    distinct = {name: distinct[name] if is_data.all() or distinct[name][0] is None else (distinct[name][0][is_data], distinct[name][1])
+                for name in spec.columns}
     keys = rows["_sheet"].to_numpy()
+    row_numbers = rows["_row"].to_numpy()
+    texts = {name: rows[name] for name in spec.columns}
+    del rows  # `_parse_columns` lets each column's text go once it is parsed
+    title_years = None
+    if any(column.type == "year" for column in spec.columns.values()):
+        title_years = pd.Series(pd.Series([p.meta.title_year for p in members], dtype="Int64").to_numpy()[keys], dtype="Int64")
+    parsed, errors, raw, extra = _parse_columns(texts, distinct, spec, rules, registry, title_years)
+    del distinct, texts
     where = {"file": _per_sheet_text([p.summary["source_file"] for p in members], keys),
              "sheet": _per_sheet_text([p.summary["source_sheet"] for p in members], keys),
-             "row": pd.Series(rows["_row"].to_numpy(), dtype="Int64"),
+             "row": pd.Series(row_numbers, dtype="Int64"),
              "labels": {name: _PerSheet(np.array([_column_label(p.layout, spec, name) for p in members], dtype=object), keys) for name in spec.columns}}
-    title_years = pd.Series([p.meta.title_year for p in members], dtype="Int64").to_numpy()[keys]
-    parsed, errors, raw = _parse_columns(rows, spec, rules, registry, pd.Series(title_years, dtype="Int64"))
     _row_checks(source, parsed, errors, rules)
     parsed["unit_id"] = parsed["unit"]
-    parsed["unit"] = parse.per_unique(parsed["unit_id"], lambda ids: ids.map(registry.names).astype("str"))
+    parsed["unit"] = extra["unit_name"]
 
     bad = errors.notna().any(axis=1)
-    quarantine = _issues(errors[bad], raw[bad], where, bad, source)
-    warnings = _row_warnings(source, parsed, raw, where, spec, registry)
+    quarantine = _issues(errors[bad], raw.frame(bad.to_numpy()), where, bad, source)
+    warnings = _row_warnings(source, parsed, raw, where, spec, registry, extra)
     good = (lambda column: column[~bad]) if bad.any() else (lambda column: column)  # no copies when all are good
     data = good(parsed).copy(deep=False)
     data["source_file"] = good(where["file"])
     data["source_sheet"] = good(where["sheet"])
     data["source_row"] = good(where["row"])
     data["_title_period"] = good(_per_sheet_text([p.meta.title_period or "" for p in members], keys))
-    if not warnings.empty:
-        kept = pd.MultiIndex.from_frame(data[["source_file", "source_sheet", "source_row"]])
-        warnings = warnings[pd.MultiIndex.from_frame(warnings[["source_file", "source_sheet", "source_row"]]).isin(kept)]
+    if not warnings.empty and bad.any():  # findings on rows that went to quarantine are not kept
+        location = ["source_file", "source_sheet", "source_row"]
+        quarantined = pd.MultiIndex.from_arrays([where["file"][bad], where["sheet"][bad], where["row"][bad]], names=location)
+        warnings = warnings[~pd.MultiIndex.from_frame(warnings[location]).isin(quarantined)]
     bad_per_sheet = pd.Series(keys[bad.to_numpy()]).value_counts()
     for key, part in enumerate(members):
         part.summary["quarantined"] = int(bad_per_sheet.get(key, 0))
@@ -311,24 +350,18 @@ def _fill_merged(body: pd.DataFrame, sheet: RawSheet, body_start: int) -> pd.Dat
     return body
 
 
-def _classify(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetPart], spec: SourceSpec, rules: IngestRules) -> pd.Series:
+def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, members: list[SheetPart], spec: SourceSpec, rules: IngestRules) -> pd.Series:
     """Non-data kind of each body row ("" for data): 空行, 预留行, 合计, 页脚, 重复表头.
 
     预留行: a template's padding row, where only the pre-filled unit name is present.
+    `distinct`: (codes, distinct values) of every cell and canonical column (`_canonical_columns`).
     """
     if batch.empty:
         return pd.Series([], dtype="str")
-    # Each cell column is factorized once; every per-value check runs on its distinct values and is
+    # Each column was factorized once; every per-value check runs on its distinct values and is
     # spread back by the codes (barely repeating columns, such as ids, are checked value by value).
-    distinct = {c: parse.distinct_values(batch[c]) for c in cell_columns}
-    cell_of = {}  # canonical column -> the one cell column every sheet maps it to (shared factorization)
-    for name in spec.columns:
-        mapped_to = {next((c for c, n in p.layout.columns.items() if n == name), None) for p in members}
-        if len(mapped_to) == 1 and None not in mapped_to and f"_c{next(iter(mapped_to))}" in distinct:
-            cell_of[name] = f"_c{next(iter(mapped_to))}"
-
     def distinct_of(column: str):
-        return distinct[column] if column in distinct else distinct[cell_of[column]] if column in cell_of else parse.distinct_values(batch[column])
+        return distinct[column]
 
     def per_row(column: str, check) -> np.ndarray:
         """check(values) -> numpy array, evaluated on the column's distinct values, one per row."""
@@ -426,28 +459,68 @@ def _first_filled(cells: pd.DataFrame, filled: pd.DataFrame) -> pd.Series:
     return first
 
 
-def _parse_columns(rows: pd.DataFrame, spec: SourceSpec, rules: IngestRules, registry: Registry, title_years: pd.Series):
-    """Typed values, error reasons and raw text for every canonical column of the source."""
-    parsed, errors, raw = {}, {}, {}
-    n = len(rows)
+class _RawText:
+    """The raw text of the parsed columns, read back only for the rows that are reported (the
+    quarantined and warned ones): a factorized column is kept as its codes and distinct values,
+    so the millions of cells of text can go as soon as the column is parsed."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, tuple[np.ndarray | None, pd.Series]] = {}
+
+    def add(self, name: str, text: pd.Series, distinct: tuple[np.ndarray | None, pd.Series] | None) -> None:
+        self.columns[name] = distinct if distinct is not None and distinct[0] is not None else (None, text)
+
+    def column(self, name: str, rows: np.ndarray) -> pd.Series:
+        """The text of the given row positions (indexed by them), as `str`."""
+        codes, values = self.columns[name]
+        taken = values.array.take(codes[rows] if codes is not None else rows)
+        return pd.Series(taken, index=pd.Index(rows), dtype="str")
+
+    def frame(self, mask: np.ndarray) -> pd.DataFrame:
+        """Every column at the masked rows (index = their positions)."""
+        rows = np.flatnonzero(mask)
+        return pd.DataFrame({name: self.column(name, rows) for name in self.columns}, index=pd.Index(rows), dtype="str")
+
+
+def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec, rules: IngestRules, registry: Registry, title_years: pd.Series | None):
+    """Typed values, error reasons and raw text (`_RawText`) for every canonical column of the
+    source, and `extra`: the unit names (`unit_name`) and, per free-text column, whether `scrub`
+    changed the value (`scrubbed:<column>`, numpy bool), both worked out on distinct values like
+    the parsing. `texts` holds each column's cells (emptied here, column by column, so that their
+    memory goes as parsing goes), `distinct` their (codes, distinct values) (`parse.distinct_values`);
+    `title_years` (for a `year` column) the year each row's title states."""
+    parsed, errors, extra = {}, {}, {}
+    raw = _RawText()
+    n = len(next(iter(texts.values()))) if texts else 0
     for name, column in spec.columns.items():
-        raw_text = rows[name].fillna("").astype("str").reset_index(drop=True)
+        raw_text = texts.pop(name).fillna("").astype("str").reset_index(drop=True)
 
         def parse_distinct(distinct: pd.Series, column=column) -> pd.DataFrame:
             text = parse.normalise_text(distinct)
             result = _parse_one(column.type, text, rules, registry, column.header)
-            return pd.DataFrame({"values": result.values, "errors": _excel_errors(text).fillna(result.errors)})
+            out = {"values": result.values, "errors": _excel_errors(text).fillna(result.errors)}
+            if column.type == "unit":
+                out["unit_name"] = result.values.map(registry.names).astype("str")
+            if column.type in SCRUBBED_TYPES:
+                out["scrubbed"] = (result.values.fillna("").str.contains(SCRUBBED, regex=False)
+                                   & ~distinct.str.contains(SCRUBBED, regex=False)).to_numpy(dtype=bool)
+            return pd.DataFrame(out, index=distinct.index)
 
-        result = parse.per_unique(raw_text, parse_distinct) if n else parse_distinct(raw_text)
+        result = parse.per_unique(raw_text, parse_distinct, distinct.get(name)) if n else parse_distinct(raw_text)
         values, problem = result["values"], result["errors"]
+        if "unit_name" in result:
+            extra["unit_name"] = result["unit_name"].reset_index(drop=True)
+        if "scrubbed" in result:
+            extra[f"scrubbed:{name}"] = result["scrubbed"].to_numpy(dtype=bool)
         if column.type == "year":
             values = values.fillna(title_years.astype(values.dtype))
         if column.required:
             problem = problem.mask(values.isna() & problem.isna(), "必填项为空(required value missing)")
         parsed[name] = values.reset_index(drop=True)
         errors[name] = problem.reset_index(drop=True)
-        raw[name] = raw_text
-    return pd.DataFrame(parsed), pd.DataFrame(errors, dtype="str"), pd.DataFrame(raw, dtype="str")
+        raw.add(name, raw_text, distinct.get(name))
+        del raw_text
+    return pd.DataFrame(parsed), pd.DataFrame(errors, dtype="str"), raw, extra
 
 
 def _excel_errors(text: pd.Series) -> pd.Series:
@@ -575,15 +648,15 @@ def _row_checks(source: str, data: pd.DataFrame, errors: pd.DataFrame, rules: In
         errors["year"] = errors["year"].mask(data["year"].isna() & errors["year"].isna(), "无法确定年度:表中无“年度”列,标题和文件名也未写明(year unknown)")
 
 
-def _row_warnings(source, data, raw, where, spec, registry) -> pd.DataFrame:
-    """Findings on rows that stay clean (SPEC: 'warning')."""
+def _row_warnings(source, data, raw, where, spec, registry, extra) -> pd.DataFrame:
+    """Findings on rows that stay clean (SPEC: 'warning'). `extra` from `_parse_columns`."""
     found = []
 
     def warn(column: str, mask: pd.Series, reason) -> None:
         mask = mask.fillna(False).astype(bool)
         if mask.any():
             reasons = reason[mask] if isinstance(reason, pd.Series) else reason
-            found.append(_frame(where, mask, source, column, raw[column][mask], reasons))
+            found.append(_frame(where, mask, source, column, raw.column(column, np.flatnonzero(mask.to_numpy())), reasons))
 
     if source == "accidents":
         differs = data["level_submitted"].notna() & data["level_submitted"].ne(data["level"])
@@ -596,8 +669,8 @@ def _row_warnings(source, data, raw, where, spec, registry) -> pd.DataFrame:
         bad_code = ~parse.credit_code_valid(data["credit_code"]).fillna(True).astype(bool)
         warn("credit_code", bad_code, "统一社会信用代码校验位不正确(credit code fails GB 32100 checksum)")
     for column, cspec in spec.columns.items():
-        if cspec.type in ("text", "industry", "credit_code"):  # the columns `scrub` may have changed
-            scrubbed = data[column].fillna("").str.contains(SCRUBBED, regex=False) & ~raw[column].str.contains(SCRUBBED, regex=False)
+        if cspec.type in SCRUBBED_TYPES:  # the columns `scrub` may have changed
+            scrubbed = pd.Series(extra[f"scrubbed:{column}"], index=data.index)
             if scrubbed.any():
                 found.append(_frame(where, scrubbed, source, column, pd.Series(SCRUBBED, index=scrubbed[scrubbed].index, dtype="str"),
                                     "文本中含身份证号或电话号码,已脱敏(personal numbers removed from text)"))

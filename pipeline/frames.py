@@ -89,7 +89,7 @@ def lost_points_frame(source: pd.DataFrame, component: str, rule: object, label:
 
 def finish_lost_points(frame: pd.DataFrame) -> pd.DataFrame:
     """The deductions layout with its dtypes (a no-op for frames from lost_points_frame)."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     for column in DEDUCTION_COLUMNS:
         if column not in frame.columns:
             frame[column] = pd.NA

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.events import inspections_by_period
 from pipeline.periods import UNIT, assign_period
 
 KEYS = ["unit_id", "period"]
@@ -82,42 +81,66 @@ def period_grid(registry: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     return grid[["unit_id", "period", "name", "group", "enterprises", "months"]]
 
 
+def _group_sums(unit: pd.Series, period: pd.Series, counts: dict[str, np.ndarray],
+                sums: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Per (unit_id, period) pair that has rows (neither missing): the sum of each column.
+
+    Whole-number `counts` are summed with np.bincount on one integer key per pair (exact, and
+    no frame of millions of rows is built); `sums` (fractional values) by pandas' groupby on the
+    same key, so that they are added in the same order and way as a groupby on the labels."""
+    known = (unit.notna() & period.notna()).to_numpy()
+    unit_codes, units = pd.factorize(unit.to_numpy(dtype=object, na_value=None)[known] if unit.dtype == object
+                                     else unit[known], use_na_sentinel=True)
+    period_codes, labels = pd.factorize(period[known])
+    key = unit_codes.astype(np.int64) * max(len(labels), 1) + period_codes
+    size = len(units) * len(labels)
+    rows = np.bincount(key, minlength=size)
+    present = np.flatnonzero(rows)
+    out = {"unit_id": pd.array(np.asarray(units, dtype=object)[present // max(len(labels), 1)], dtype="string"),
+           "period": pd.array(np.asarray(labels, dtype=object)[present % max(len(labels), 1)], dtype="string")}
+    for name, values in counts.items():
+        out[name] = np.bincount(key, weights=np.asarray(values, dtype=np.float64)[known], minlength=size)[present]
+    for name, values in (sums or {}).items():
+        out[name] = pd.Series(np.asarray(values, dtype=np.float64)[known]).groupby(key).sum() \
+            .reindex(present).to_numpy()
+    return pd.DataFrame(out)
+
+
 def _inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
-    frame = inspections_by_period(inspections, periods)
-    reviewed = frame["file_review_score"].notna()
-    legal_ok = frame["legal_review"] | ~frame["major_decision"]
-    counted = pd.DataFrame({
-        "unit_id": frame["unit_id"].astype("string"),
-        "period": frame["period"],
-        "inspections": 1,
-        "filed": frame["case_filed"].astype(int),
-        "penalized_filed": (frame["penalized"] & frame["case_filed"]).astype(int),
-        "random": (frame["mode"] == "双随机").fillna(False).astype(int),
-        "cross": (frame["mode"] == "交叉执法").fillna(False).astype(int),
-        "reviewed": reviewed.astype(int),
-        "review_sum": frame["file_review_score"].astype("Float64").fillna(0.0).astype(float),
-        "hazards_found": frame["hazards_found"],
-        "quality_ok": (frame["publicized"] & frame["recorded"] & legal_ok).astype(int),
-        "publicized": frame["publicized"].astype(int),
-        "recorded": frame["recorded"].astype(int),
-        "major": frame["major_decision"].astype(int),
-        "major_reviewed": (frame["major_decision"] & frame["legal_review"]).astype(int),
-    })
-    return counted.groupby(KEYS, sort=False).sum().reset_index()
+    frame = inspections  # no copy of the table: every count is a numpy column summed per key
+
+    def flag(column: str) -> np.ndarray:
+        return frame[column].to_numpy(dtype=bool)
+
+    reviewed = frame["file_review_score"].notna().to_numpy()
+    legal_ok = flag("legal_review") | ~flag("major_decision")
+    mode = frame["mode"]
+    return _group_sums(frame["unit_id"].astype("string"), assign_period(frame["inspected_at"], periods), {
+        "inspections": np.ones(len(frame)),
+        "filed": flag("case_filed"),
+        "penalized_filed": flag("penalized") & flag("case_filed"),
+        "random": (mode == "双随机").fillna(False).to_numpy(dtype=bool),
+        "cross": (mode == "交叉执法").fillna(False).to_numpy(dtype=bool),
+        "reviewed": reviewed,
+        "hazards_found": frame["hazards_found"].to_numpy(dtype=np.float64),
+        "quality_ok": flag("publicized") & flag("recorded") & legal_ok,
+        "publicized": flag("publicized"),
+        "recorded": flag("recorded"),
+        "major": flag("major_decision"),
+        "major_reviewed": flag("major_decision") & flag("legal_review"),
+    }, {"review_sum": frame["file_review_score"].astype("Float64").fillna(0.0).to_numpy(dtype=np.float64)})
 
 
 def _hazard_counts(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     deadline = hazards["deadline"].dt.normalize().astype(UNIT)
     rectified = hazards["rectified_at"].dt.normalize().astype(UNIT)
-    on_time = (rectified.notna() & (rectified <= deadline)).astype(int)
-    major = (hazards["level"] == "重大").fillna(False).astype(int)
+    on_time = (rectified.notna() & (rectified <= deadline)).to_numpy(dtype=bool)
+    major = (hazards["level"] == "重大").fillna(False).to_numpy(dtype=bool)
     unit = hazards["unit_id"].astype("string")
-    found = pd.DataFrame({"unit_id": unit, "period": assign_period(hazards["found_at"], periods),
-                          "found": 1})
-    due = pd.DataFrame({"unit_id": unit, "period": assign_period(deadline, periods), "due": 1,
-                        "on_time": on_time, "major_due": major, "major_on_time": major * on_time})
-    parts = [part.dropna(subset=["period"]).groupby(KEYS, sort=False).sum() for part in (found, due)]
-    return pd.concat(parts, axis=1).reset_index()
+    found = _group_sums(unit, assign_period(hazards["found_at"], periods), {"found": np.ones(len(hazards))})
+    due = _group_sums(unit, assign_period(deadline, periods), {
+        "due": np.ones(len(hazards)), "on_time": on_time, "major_due": major, "major_on_time": major & on_time})
+    return found.merge(due, on=KEYS, how="outer")
 
 
 def period_counts(inspections: pd.DataFrame, hazards: pd.DataFrame, registry: pd.DataFrame,

@@ -56,13 +56,14 @@ def normalise_label(text: str) -> str:
     return folded.rstrip("*")
 
 
-def per_unique(text: pd.Series, function) -> pd.Series:
+def per_unique(text: pd.Series, function, distinct: tuple[np.ndarray | None, pd.Series] | None = None) -> pd.Series:
     """Apply a Series -> Series function to the distinct values only, then spread the result back.
 
     Submitted columns repeat a few values (units, dates, 是/否, enumerations) millions of times;
     working on the distinct values makes cleaning cost grow with the variety, not the row count.
+    `distinct`: the column's `distinct_values`, when the caller has them already.
     """
-    codes, uniques = distinct_values(text)
+    codes, uniques = distinct if distinct is not None else distinct_values(text)
     if codes is None:  # values barely repeat (ids): apply to every value directly
         result = function(text)
         result.index = text.index
@@ -89,11 +90,12 @@ _NULL_TEXT: dict[int, pa.Array] = {}
 def no_text(index: pd.Index) -> pd.Series:
     """An all-NA `str` column. Arrow arrays are immutable, so every such column of one length
     shares one array (millions of rows of error reasons that are all empty cost nothing more)."""
-    if len(index) not in _NULL_TEXT:
+    nulls = _NULL_TEXT.get(len(index))
+    if nulls is None:  # (read once: cleaning threads may share the cache)
         if len(_NULL_TEXT) >= 8:
             _NULL_TEXT.clear()
-        _NULL_TEXT[len(index)] = pa.nulls(len(index), pa.large_string())
-    return arrow_text.series(_NULL_TEXT[len(index)], index)
+        nulls = _NULL_TEXT[len(index)] = pa.nulls(len(index), pa.large_string())
+    return arrow_text.series(nulls, index)
 
 
 def distinct_values(text: pd.Series, sample: int = 50_000) -> tuple[np.ndarray | None, pd.Series]:
@@ -105,7 +107,8 @@ def distinct_values(text: pd.Series, sample: int = 50_000) -> tuple[np.ndarray |
         if pd.unique(head.to_numpy() if head.dtype == object else head.array).size > sample // 2:
             return None, text
     codes, uniques = pd.factorize(text, use_na_sentinel=False)
-    return codes, pd.Series(uniques, dtype=text.dtype)
+    # int32 codes: half the memory of factorize's int64 for every column of millions of rows.
+    return codes.astype(np.int32) if len(uniques) < 2**31 else codes, pd.Series(uniques, dtype=text.dtype)
 
 
 def strip_text(text: pd.Series) -> pd.Series:

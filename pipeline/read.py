@@ -446,7 +446,8 @@ def _read_csv_arrow(path: Path, encoding: str, delimiter: str, head: list[str]) 
             table = pcsv.read_csv(
                 source, read_options=pcsv.ReadOptions(column_names=names, block_size=16 << 20),
                 parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted, ignore_empty_lines=False),
-                convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False))
+                # large_string, as pandas' `str` holds text: the columns become the grid uncopied.
+                convert_options=pcsv.ConvertOptions(column_types={n: pa.large_string() for n in names}, strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     top = pd.DataFrame([row + [""] * (width - len(row)) for row in rows[:start]], columns=range(width), dtype="str")

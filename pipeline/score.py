@@ -271,7 +271,7 @@ def _finish_lost(lost: pd.DataFrame) -> pd.DataFrame:
     keys = ["period", "unit_id", "component", "_k", "rule", "source_file", "source_row", "record_id"]
     # = sort_values(keys, kind="mergesort", na_position="first"), on each key's sorted factorize
     # codes (NA = -1, first): comparing integers instead of text, a stable lexsort.
-    order = np.lexsort([pd.factorize(lost[key], sort=True)[0] for key in reversed(keys)])
+    order = np.lexsort([pd.factorize(lost[key], sort=True)[0].astype(np.int32) for key in reversed(keys)])
     return lost[DEDUCTION_COLUMNS].take(order).reset_index(drop=True)
 
 

@@ -132,3 +132,20 @@ def test_late_report_is_more_than_the_rulebook_hours():
         {"occurred_at": "2020-01-10 08:00", "late_report": True},                 # flag only
     ), BOOK)
     assert frame["late_report"].tolist() == [False, True, False, True]
+
+
+def test_group_sums_equal_a_groupby_on_the_labels():
+    """The per-(unit, period) sums used by period_counts (bincount on integer keys) give what a
+    pandas groupby on the labels gives, rows with a missing unit or period left out."""
+    from pipeline.indicators import _group_sums
+
+    unit = pd.Series(["u2", "u1", None, "u2", "u1", "u2"], dtype="string")
+    period = pd.Series(["2020-02", "2020-01", "2020-01", "2020-02", None, "2020-01"], dtype="string")
+    counts = np.array([1, 2, 3, 4, 5, 6])
+    scores = np.array([0.1, 0.2, 0.3, 0.7, 0.5, 85.3])
+    ours = _group_sums(unit, period, {"n": counts}, {"s": scores}).set_index(["unit_id", "period"]).sort_index()
+    frame = pd.DataFrame({"unit_id": unit, "period": period, "n": counts, "s": scores})
+    theirs = frame.groupby(["unit_id", "period"]).sum().sort_index()
+    assert list(ours.index) == list(theirs.index) == [("u1", "2020-01"), ("u2", "2020-01"), ("u2", "2020-02")]
+    assert ours["n"].tolist() == theirs["n"].astype(float).tolist()
+    assert ours["s"].tolist() == theirs["s"].tolist()  # same additions, in the same order

@@ -14,6 +14,7 @@ PDF (WeasyPrint) of the rendered circular HTML, in the project's CJK font.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import unicodedata
 from datetime import datetime
@@ -275,6 +276,9 @@ def _print_setup():
             font_config = FontConfiguration()
             face = f'@font-face {{ font-family: "{fonts.FONT_FAMILY}"; src: url("{fonts.font_path().as_uri()}"); }}'
             _PRINT_SETUP.extend([CSS(string=face + PRINT_CSS, font_config=font_config), font_config])
+            # Let go of them before the interpreter tears its modules down (FontConfiguration's
+            # finaliser needs them).
+            atexit.register(_PRINT_SETUP.clear)
         return _PRINT_SETUP
 
 

@@ -8,15 +8,11 @@ text beginning with = + - @ (or a tab / carriage return) is stored with a leadin
 (the OWASP "CSV injection" defence). The apostrophe is visible and says "this was text"; the
 workbook's 说明 sheet explains it. Bytes are deterministic: the workbook's created time is fixed
 to the end of the reported period and xlsxwriter stamps its zip entries 1980-01-01.
-
-PDF (WeasyPrint) of the rendered circular HTML, in the project's CJK font.
+(The circular's PDF is made by pipeline/pdf.py.)
 """
 
 from __future__ import annotations
 
-import atexit
-import threading
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from pipeline import fonts
+from pipeline.fonts import display_width
 from pipeline.config import office_name
 from pipeline import report_helpers as rh
 from pipeline import report_monthly as monthly
@@ -59,11 +55,6 @@ def safe_text(text: str) -> str:
 def header(label: str) -> str:
     english = ENGLISH.get(label)
     return f"{label} ({english})" if english else label
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes in a spreadsheet: CJK (wide) characters count twice."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 # ------------------------------------------------------------------------------------- workbook
@@ -234,111 +225,3 @@ def annual_sheets(data: rh.ReportData, year: str, rulebook_path: Path) -> dict[s
 def write_annual_workbook(path: Path, data: rh.ReportData, year: str, rulebook_path: Path) -> Path:
     return write_workbook(path, annual_sheets(data, str(year), rulebook_path), datetime(int(year), 12, 31),
                           f"{year}年度 安全生产考核")
-
-
-# ------------------------------------------------------------------------------------------- PDF
-PRINT_CSS = """
-@page { size: A4; margin: 14mm 11mm 16mm; @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #666; } }
-html { font-size: 9.5pt; }
-main { max-width: none !important; padding: 0 !important; }
-table { font-size: 7.6pt; }
-table th, table td { padding: 1.5pt 3pt; }
-.summary p { font-size: 10pt; }
-.screen-only { display: none; }
-.print-only { display: block; }
-"""
-
-
-def pdf_bytes(page: str) -> bytes:
-    """A rendered report page as an A4 PDF (WeasyPrint), text set in the project's CJK font, long
-    screen-only lists left out."""
-    from weasyprint import HTML
-
-    css, font_config = _print_setup()
-    document = HTML(string=printable(page)).render(stylesheets=[css], font_config=font_config)
-    return document.write_pdf()
-
-
-_PRINT_SETUP: list = []
-_PRINT_LOCK = threading.Lock()
-
-
-def _print_setup():
-    """WeasyPrint's font configuration and the print stylesheet, made once per process (importing
-    WeasyPrint and loading the font is a second of work; the report driver does it while the
-    notebooks run, see `warm`)."""
-    with _PRINT_LOCK:
-        if not _PRINT_SETUP:
-            fonts.use_fontconfig()  # Pango finds the font through fontconfig
-            from weasyprint import CSS
-            from weasyprint.text.fonts import FontConfiguration
-
-            font_config = FontConfiguration()
-            face = f'@font-face {{ font-family: "{fonts.FONT_FAMILY}"; src: url("{fonts.font_path().as_uri()}"); }}'
-            _PRINT_SETUP.extend([CSS(string=face + PRINT_CSS, font_config=font_config), font_config])
-            # Let go of them before the interpreter tears its modules down (FontConfiguration's
-            # finaliser needs them).
-            atexit.register(_PRINT_SETUP.clear)
-        return _PRINT_SETUP
-
-
-def warm() -> None:
-    """Import WeasyPrint and load the print set-up now, ahead of the first PDF."""
-    _print_setup()
-
-
-def write_pdf(html_path: Path, pdf_path: Path) -> Path:
-    """The rendered HTML file as a PDF, written atomically."""
-    atomic_write_bytes(Path(pdf_path), pdf_bytes(Path(html_path).read_text(encoding="utf-8")))
-    return Path(pdf_path)
-
-
-# Printed widths (PRINT_CSS): A4 less the margins is about 530 pt; table text is 7.6 pt, so a CJK
-# character is ~7.6 pt and other characters ~3.8 pt wide, and a cell's padding is 6 pt.
-PRINT_WIDTH_PT = 530.0
-HALF_EM_PT = 3.8
-CELL_PADDING_PT = 10.0
-WIDEST_CELL_UNITS = 40  # a longer cell wraps rather than widening its column
-
-
-def printable(page: str) -> str:
-    """The page as printed: screen-only blocks (long lists) removed — WeasyPrint styles every
-    element, even hidden ones — and every table given its column widths (`fix_table_widths`)."""
-    import lxml.html
-
-    tree = lxml.html.document_fromstring(page)
-    for element in tree.xpath('//*[contains(concat(" ", normalize-space(@class), " "), " screen-only ")]'):
-        element.drop_tree()
-    for table in tree.iter("table"):
-        fix_table_widths(table)
-    return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
-
-
-def text_units(text: str) -> int:
-    """Width of text in half-ems: 2 per CJK/full-width character, 1 per other."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def fix_table_widths(table) -> None:
-    """Fixed layout with explicit column widths, each column as wide as its widest cell (capped at
-    WIDEST_CELL_UNITS, longer text wraps), the table as wide as that or the page, whichever is less.
-    WeasyPrint's automatic layout measures every cell's minimum and maximum content width before it
-    lays anything out, a third of a circular's PDF time; this is the same measure taken once, from
-    the text, and the printed tables look the same."""
-    rows = table.xpath("./thead/tr | ./tbody/tr | ./tr")
-    if not rows or table.xpath(".//td[@colspan or @rowspan] | .//th[@colspan or @rowspan]"):
-        return  # merged cells: leave it to WeasyPrint
-    widths: list[int] = []
-    for row in rows:
-        for j, cell in enumerate(row.xpath("./td | ./th")):
-            units = min(text_units(cell.text_content().strip()), WIDEST_CELL_UNITS)
-            if j == len(widths):
-                widths.append(2)
-            widths[j] = max(widths[j], units)
-    points = [units * HALF_EM_PT + CELL_PADDING_PT for units in widths]
-    scale = min(1.0, PRINT_WIDTH_PT / sum(points))
-    group = table.makeelement("colgroup", {})
-    for width in points:
-        group.append(table.makeelement("col", {"style": f"width: {width * scale:.1f}pt"}))
-    table.insert(0, group)
-    table.set("style", f"table-layout: fixed; width: {sum(points) * scale:.1f}pt")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -109,6 +110,12 @@ def use_fontconfig(cache_dir: Path | None = None) -> Path:
     conf = fontconfig_file(cache_dir)
     os.environ["FONTCONFIG_FILE"] = str(conf)
     return conf
+
+
+def display_width(text: str) -> int:
+    """Width of a text in half-ems (columns of a spreadsheet, of a printed table): CJK and other
+    wide characters count 2, the rest 1."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _xml_escape(text: str) -> str:

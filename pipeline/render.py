@@ -224,8 +224,9 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
     written atomically. Never raises."""
     start = time.perf_counter()
     manager = None
+    kernels = kernels or Kernels()
     try:
-        manager = (kernels or Kernels()).take()
+        manager = kernels.take()
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
@@ -267,9 +268,9 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
             written = {job.output: page.encode("utf-8")}
             phases["HTML"] = time.perf_counter() - start - sum(phases.values())
             if job.pdf is not None:
-                from pipeline import export
+                from pipeline import pdf
 
-                written[job.pdf] = export.pdf_bytes(page)
+                written[job.pdf] = pdf.pdf_bytes(page)
                 phases["PDF"] = time.perf_counter() - start - sum(phases.values())
         for path, payload in written.items():
             atomic_write_bytes(path, payload)

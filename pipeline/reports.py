@@ -24,7 +24,7 @@ from pipeline.errors import InputError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Library modules whose change changes a report's content.
-REPORT_CODE = ["charts.py", "export.py", "fonts.py", "html_page.py", "narrative.py", "report_annual.py", "svg.py",
+REPORT_CODE = ["charts.py", "export.py", "fonts.py", "html_page.py", "narrative.py", "pdf.py", "report_annual.py", "svg.py",
                "report_helpers.py", "report_monthly.py", "report_scorecard.py", "report_tables.py"]
 BUILD_DIR_NAME = ".build"
 
@@ -149,18 +149,17 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
         """The driver's share while the kernels compute: the Excel attachments, then getting the
         HTML template and the PDF engine ready for when the notebooks finish."""
         books.extend(_write_workbooks(workbooks, processed, rulebook_path, force, echo))
-        if not busy:
-            return
-        from pipeline import html_page
+        if busy:
+            from pipeline import html_page
 
-        html_page.warm()
-        if any(job.pdf is not None for job in jobs):
-            from pipeline import export
+            html_page.warm()
+            if any(job.pdf is not None for job in jobs):
+                from pipeline import pdf
 
-            export.warm()
+                pdf.warm()
 
-    outputs = render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo, kernels=kernels,
-                              meanwhile=meanwhile)
+    outputs = render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo,
+                              kernels=kernels, meanwhile=meanwhile)
     return books + outputs
 
 

@@ -9,11 +9,11 @@ Both return lists of messages; pipeline/rulebook.py turns them into one InputErr
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.indicators import INDICATORS
-from pipeline.schemas import Accidents, Enforcement, Hazards, columns_of
 
 TOLERANCE = 1e-9
 IF_NO_DATA = ("not_assessed", "zero", "full")
@@ -22,12 +22,20 @@ COMPONENTS = ("A", "B", "C")  # the monthly_scores columns of the public contrac
 ITEMS, GROUPS, PARTS = ("各项分值", "items' points"), ("各组分值", "groups' points"), \
     ("各部分分值", "parts' points")
 
-# Columns a `where` condition or `per` may name, per event table (pipeline/events.py).
-EVENT_COLUMNS: dict[str, set[str]] = {
-    "inspections": set(columns_of(Enforcement)),
-    "overdue_hazards": set(columns_of(Hazards)),
-    "accidents": set(columns_of(Accidents)) | {"role"},
-}
+
+
+@functools.cache
+def event_columns() -> dict[str, set[str]]:
+    """Columns a `where` condition or `per` may name, per event table (pipeline/events.py). Read
+    from the schemas when first needed: importing them loads pandera (half a second), which a
+    command that only picks a rulebook file does not need."""
+    from pipeline.schemas import Accidents, Enforcement, Hazards, columns_of
+
+    return {
+        "inspections": set(columns_of(Enforcement)),
+        "overdue_hazards": set(columns_of(Hazards)),
+        "accidents": set(columns_of(Accidents)) | {"role"},
+    }
 COUNT_COLUMNS = {"deaths", "serious_injuries", "injuries", "direct_loss_wan", "hazards_found"}
 
 
@@ -159,12 +167,12 @@ def _rule_errors(rules: list[dict], path: str, default_on: str | None = None) ->
     for i, rule in enumerate(rules):
         where = f"{path}[{i}]"
         on = rule.get("on", default_on)
-        if on not in EVENT_COLUMNS:
-            errors.append(f"“{where}.on”= {on!r} 不是已知事件表 {sorted(EVENT_COLUMNS)}"
+        if on not in event_columns():
+            errors.append(f"“{where}.on”= {on!r} 不是已知事件表 {sorted(event_columns())}"
                           f"(unknown event table)")
             continue
         for column in list(rule.get("where", {})) + ([rule["per"]] if "per" in rule else []):
-            if column not in EVENT_COLUMNS[on]:
+            if column not in event_columns()[on]:
                 errors.append(f"“{where}”引用了 {on} 中不存在的列“{column}”(unknown column `{column}`)")
         if "per" in rule and rule["per"] not in COUNT_COLUMNS:
             errors.append(f"“{where}.per”应为计数列 {sorted(COUNT_COLUMNS)}(per must be a count)")

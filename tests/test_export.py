@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import report_fixtures as fx
 
-from pipeline import export
+from pipeline import export, pdf
 from pipeline import report_helpers as rh
 
 
@@ -92,5 +92,25 @@ def test_annual_workbook(tmp_path, data):
 def test_pdf_source_leaves_out_screen_only_lists():
     page = ('<html><body><p>排名</p><div class="note screen-only"><table><tr><td>长清单</td></tr></table></div>'
             '<p class="print-only">清单见 HTML 版</p></body></html>')
-    printable = export.printable(page)
+    printable = pdf.printable(page)
     assert "长清单" not in printable and "排名" in printable and "清单见 HTML 版" in printable
+
+
+def test_printed_tables_get_column_widths_from_their_text():
+    import lxml.html
+
+    page = ("<html><body><table><thead><tr><th>单位</th><th>得分</th></tr></thead>"
+            "<tbody><tr><td>港口物流园管理处</td><td>79.08</td></tr></tbody></table>"
+            f"<table><tr><td>{'很长的说明' * 20}</td><td>1</td></tr></table>"
+            "<table><tr><td colspan='2'>合并</td></tr></table></body></html>")
+    narrow, wide, merged = lxml.html.document_fromstring(pdf.printable(page)).iter("table")
+    # 港口物流园管理处: 8 CJK = 16 half-ems; 79.08: 5; a cell's padding on top of each.
+    widths = [float(col.get("style").split(":")[1].rstrip("pt")) for col in narrow.iter("col")]
+    assert widths == [pytest.approx(16 * pdf.HALF_EM_PT + pdf.CELL_PADDING_PT, abs=0.1),
+                      pytest.approx(5 * pdf.HALF_EM_PT + pdf.CELL_PADDING_PT, abs=0.1)]
+    assert "table-layout: fixed" in narrow.get("style")
+    # A long cell is capped and wraps; the table never exceeds the printed width.
+    first, second = [float(col.get("style").split(":")[1].rstrip("pt")) for col in wide.iter("col")]
+    total = float(wide.get("style").split("width:")[1].rstrip("pt"))
+    assert total <= pdf.PRINT_WIDTH_PT + 0.1 and first > second
+    assert merged.find("colgroup") is None and merged.get("style") is None  # merged cells: left alone

@@ -126,11 +126,10 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
 # ------------------------------------------------------------------------------------ notebooks
 def build_notebook(source: Path, build_dir: Path) -> Path:
     """The jupytext .py notebook as .ipynb (kernelspec python3, no outputs) in build_dir/notebooks."""
-    import jupytext
-
     target = build_dir / "notebooks" / f"{source.stem}.ipynb"
     if target.exists() and target.stat().st_mtime_ns > source.stat().st_mtime_ns:
         return target
+    import jupytext
     notebook = jupytext.read(source)
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     notebook.metadata.setdefault("language_info", {"name": "python"})
@@ -180,7 +179,12 @@ class Kernels:
         self._arguments = list(KERNEL_ARGUMENTS)
         if preload:
             self._arguments.append(f"--IPKernelApp.exec_lines=import {', '.join(preload)}")
-        self._ready = [self._start() for _ in range(count)]
+        self._ready: list = []
+        # Started on a thread: the command goes on with its checks while jupyter_client loads and
+        # the kernel processes launch.
+        self._starter = threading.Thread(target=lambda: self._ready.extend(self._start() for _ in range(count)),
+                                         name="kernel-starter", daemon=True)
+        self._starter.start()
 
     def _start(self):
         from jupyter_client.manager import AsyncKernelManager
@@ -192,6 +196,7 @@ class Kernels:
         return manager
 
     def take(self):
+        self._starter.join()
         with self._lock:
             if self._ready:
                 return self._ready.pop(0)
@@ -207,6 +212,7 @@ class Kernels:
             pass
 
     def close(self) -> None:
+        self._starter.join()
         with self._lock:
             unused, self._ready = self._ready, []
         for manager in unused:

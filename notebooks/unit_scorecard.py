@@ -27,25 +27,6 @@ from pipeline import report_scorecard as scorecard
 # %%
 data = rh.load_tables(PROCESSED_DIR, RULEBOOK)
 
-
 # %%
-def page(unit_id: str) -> list:
-    """One unit's scorecard, section by section."""
-    return [
-        scorecard.title(data, unit_id, PERIOD),
-        rh.heading("一、本月成绩", 2),
-        scorecard.overview(data, unit_id, PERIOD),
-        rh.heading("二、指标与目标", 2),
-        scorecard.indicators(data, unit_id, PERIOD),
-        rh.heading("三、组内位置", 2),
-        scorecard.position(data, unit_id, PERIOD),
-        scorecard.trend_chart(data, unit_id, PERIOD),
-        rh.heading("四、扣分明细（每项扣分的规则与来源记录）", 2),
-        scorecard.deductions(data, unit_id, PERIOD),
-        rh.provenance(data, {"UNIT_ID": unit_id, "PERIOD": PERIOD, "PROCESSED_DIR": PROCESSED_DIR,
-                             "RULEBOOK": RULEBOOK}, RULEBOOK),
-    ]
-
-
-# %%
-rh.show_pages(UNIT_IDS, page)
+# 一、本月成绩；二、指标与目标；三、组内位置；四、扣分明细；报告信息 (report_scorecard.page)
+rh.show_pages(UNIT_IDS, lambda unit_id: scorecard.page(data, unit_id, PERIOD, PROCESSED_DIR, RULEBOOK))

@@ -326,7 +326,7 @@ def _empty_notebook_command(folder: Path) -> list[str]:
     source.write_text(EMPTY_NOTEBOOK, "utf-8")
     code = ("import sys; from pathlib import Path; from pipeline import render; "
             f"render.run_jobs([render.Job(Path({str(source)!r}), {{'PERIOD': '2020-12'}}, Path({str(folder / 'empty.html')!r}), 'empty')], "
-            f"Path({str(folder / '.build')!r}), force=True, echo=lambda s: None, kernels=render.Kernels(preload=()))")
+            f"Path({str(folder / '.build')!r}), force=True, echo=lambda s: None, kernels=render.Kernels(preload=''))")
     return [sys.executable, "-c", code]
 
 

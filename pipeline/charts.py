@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import report_tables as rt
-from pipeline.svg import GRID, INK, PALETTE, Canvas, Svg, colour_scale, ink_on, text_width, ticks
+from pipeline.svg import GRID, INK, PALETTE, Canvas, Svg, colour_scale, fit, ink_on, text_width, ticks
 
 COMPONENT_COLOURS = {"A": "#2f6fae", "B": "#e3a21a", "C": "#3c9a5f"}
 ANNUAL_COLOURS = {
@@ -65,8 +65,11 @@ def _legend(canvas: Canvas, y: float, entries: Sequence[tuple[str, str]], right:
     canvas.end()
 
 
+LONGEST_LABEL = WIDTH * 0.3  # a longer name is shortened with "…" (svg.fit)
+
+
 def _label_width(labels: Sequence[str], size: float = LABEL_SIZE) -> float:
-    return max((text_width(label, size) for label in labels), default=0.0) + 10
+    return min(max((text_width(label, size) for label in labels), default=0.0), LONGEST_LABEL) + 10
 
 
 def _x_axis(canvas: Canvas, left: float, right: float, top: float, bottom: float, low: float, high: float,
@@ -107,7 +110,8 @@ def stacked_bars(frame: pd.DataFrame, components: dict[str, tuple[str, float]], 
         _x_axis(canvas, left, right, top, bottom, 0, limit, grid, labels=number == len(groups), caption="得分")
         for k, (index, row) in enumerate(part.iterrows()):
             middle = top + ROW * k + ROW / 2
-            canvas.text(left - 6, middle, labels.loc[index], size=LABEL_SIZE, anchor="end", cls="label")
+            canvas.text(left - 6, middle, fit(labels.loc[index], LABEL_SIZE, LONGEST_LABEL), size=LABEL_SIZE,
+                        anchor="end", cls="label")
             start = left
             for key in components:
                 value = float(row[key]) if pd.notna(row[key]) else 0.0
@@ -166,7 +170,7 @@ def indicator_heatmap(matrix: pd.DataFrame, title: str = "单位 × 指标得分
     canvas.group("cells")
     for i, name in enumerate(rows):
         y = top + cell_h * i
-        canvas.text(left - 6, y + cell_h / 2, name, size=SMALL, anchor="end", cls="label")
+        canvas.text(left - 6, y + cell_h / 2, fit(name, SMALL, LONGEST_LABEL), size=SMALL, anchor="end", cls="label")
         for j in range(len(columns)):
             value = values[i, j]
             fill = "#eeeeee" if np.isnan(value) else colour_scale(value)
@@ -240,7 +244,8 @@ def rank_trends(history: pd.DataFrame, title: str = "近6个月排名走势", hi
                             stroke_dasharray=dash, opacity=None if strong else 0.7)
             for x, y_point in points:
                 canvas.circle(x, y_point, 3.2 if strong else 2.2, colour)
-            canvas.text(points[-1][0] + 8, points[-1][1], labels[rows[-1]], size=12 if highlight and strong else SMALL,
+            canvas.text(points[-1][0] + 8, points[-1][1], fit(labels[rows[-1]], SMALL, LONGEST_LABEL),
+                        size=12 if highlight and strong else SMALL,
                         fill=colour, weight="600" if highlight and strong else None, cls="label")
             canvas.end()
         canvas.end()
@@ -281,7 +286,7 @@ def robustness_intervals(annual: pd.DataFrame, year: int | str) -> Svg:
         for k, (index, row) in enumerate(part.iterrows()):
             middle = top + ROW * k + ROW / 2
             colour = NON_ROBUST if flagged_all.loc[index] else STEADY
-            canvas.text(left - 8, middle, labels.loc[index], size=LABEL_SIZE, anchor="end",
+            canvas.text(left - 8, middle, fit(labels.loc[index], LABEL_SIZE, LONGEST_LABEL), size=LABEL_SIZE, anchor="end",
                         fill=NON_ROBUST if flagged_all.loc[index] else INK, cls="label")
             if pd.notna(row["rank_p05"]) and pd.notna(row["rank_p95"]):
                 canvas.line(place(float(row["rank_p05"])), middle, place(float(row["rank_p95"])), middle, colour, 4,

@@ -27,12 +27,20 @@ REPORT_PAGE_KEY = "report_page"
 
 
 def office_name(path: Path | None = None) -> str:
-    """The issuing office's name from rules/office.toml (`name`); a generic one when the file or the
-    key is missing or unreadable."""
+    """The issuing office's name from rules/office.toml (`name`); a generic one when there is no
+    such file. A file that is there but unreadable, or names no office, is an InputError: a typo
+    there must not put a wrong name under every report."""
     import tomllib
 
-    try:
-        name = tomllib.loads(Path(path or OFFICE_RULES).read_text(encoding="utf-8")).get("name")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    from pipeline.errors import InputError
+
+    path = Path(path or OFFICE_RULES)
+    if not path.exists():
         return DEFAULT_OFFICE
-    return str(name).strip() if isinstance(name, str) and name.strip() else DEFAULT_OFFICE
+    try:
+        name = tomllib.loads(path.read_text(encoding="utf-8")).get("name")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise InputError(f"{path} 无法读取(cannot be read): {error}") from None
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{path} 缺少 name = \"…办公室\"(the office's name is missing)")
+    return name.strip()

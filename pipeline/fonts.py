@@ -1,11 +1,15 @@
 """The CJK font every chart and PDF is set in (SPEC "Reports": no missing-glyph boxes).
 
+Charts draw their text as this font's outlines (pipeline.svg), so they need no font on the reader's
+machine; the PDF embeds it (WeasyPrint); the HTML pages' own text uses CSS_FONT_STACK.
+
 No Chinese font is installed system-wide on the office's machines or in CI, so the project brings its
 own: Noto Sans SC (SIL Open Font License 1.1), shipped by the PyPI package `pylopdf-fonts-zh-cn`.
 A subset committed under `pipeline/fonts/` (any *.otf/*.ttf there) is used instead when present.
 
 - `font_path()` finds the font file;
-- `setup_matplotlib()` registers it with matplotlib and makes it the default sans-serif (idempotent);
+- `setup_matplotlib()` registers it with matplotlib and makes it the default sans-serif (idempotent),
+  for an analyst's own matplotlib figures in a notebook (the reports' charts do not use matplotlib);
 - `fontconfig_file()` writes a fontconfig file naming the font's folder, for WeasyPrint (Pango) and
   headless Chromium, which find fonts only through fontconfig; `use_fontconfig()` points the
   process's FONTCONFIG_FILE at it.

@@ -166,7 +166,7 @@ def notebook_to_html(notebook: nbformat.NotebookNode, title: str) -> str:
 
 def page_outputs(notebook: nbformat.NotebookNode, key: str = PAGE_KEY) -> dict[str, list]:
     """Outputs the notebook marked as separate pages (output metadata `key` = the page's name, as
-    `report_helpers.show_page` writes them), in order, by page name."""
+    `report_helpers.show_pages` writes them), in order, by page name."""
     pages: dict[str, list] = {}
     for cell in notebook.cells:
         for output in cell.get("outputs", []):

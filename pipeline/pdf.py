@@ -9,27 +9,31 @@ driver does that while the notebooks run.
 from __future__ import annotations
 
 import atexit
+import re
 import threading
-from pathlib import Path
 
 from pipeline import fonts
+from pipeline.svg import outlines_to_text, text_width
 
 PRINT_CSS = """
 @page { size: A4; margin: 14mm 11mm 16mm; @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #666; } }
 html { font-size: 9.5pt; }
 main { max-width: none !important; padding: 0 !important; }
 table { font-size: 7.6pt; }
-table th, table td { padding: 1.5pt 3pt; }
+table th, table td { padding: 1.5pt 3pt; overflow-wrap: anywhere; }
 .summary p { font-size: 10pt; }
 .screen-only { display: none; }
 .print-only { display: block; }
 """
-# Printed widths (PRINT_CSS): A4 less the margins is about 530 pt; table text is 7.6 pt, so a CJK
-# character is ~7.6 pt and other characters ~3.8 pt wide; a cell's padding and border ~10 pt.
+# Printed widths (PRINT_CSS): A4 less the margins is about 530 pt; table text is 7.6 pt (headers
+# bold, a little wider); a cell's padding and borders take about 10 pt.
 PRINT_WIDTH_PT = 530.0
-HALF_EM_PT = 3.8
+TABLE_FONT_PT = 7.6
 CELL_PADDING_PT = 10.0
-WIDEST_CELL_UNITS = 40  # a longer cell wraps rather than widening its column
+WIDEST_CELL_PT = 150.0  # a longer cell wraps rather than widening its column
+# Runs that cannot be broken across lines: letters, digits and their punctuation (ids, file names,
+# numbers). Chinese breaks between any two characters.
+_UNBREAKABLE = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
 
 _SETUP: list = []
 _SETUP_LOCK = threading.Lock()
@@ -68,17 +72,10 @@ def warm() -> None:
     _setup()
 
 
-def write_pdf(html_path: Path, pdf_path: Path) -> Path:
-    """The rendered HTML file as a PDF, written atomically."""
-    from pipeline.render import atomic_write_bytes
-
-    atomic_write_bytes(Path(pdf_path), pdf_bytes(Path(html_path).read_text(encoding="utf-8")))
-    return Path(pdf_path)
-
-
 def printable(page: str) -> str:
     """The page as printed: screen-only blocks (long lists) removed — WeasyPrint styles every
-    element, even hidden ones — and every table given its column widths (`fix_table_widths`)."""
+    element, even hidden ones —, every table given its column widths (`fix_table_widths`), and the
+    charts' outlined text set as text (`svg.outlines_to_text`)."""
     import lxml.html
 
     tree = lxml.html.document_fromstring(page)
@@ -86,29 +83,44 @@ def printable(page: str) -> str:
         element.drop_tree()
     for table in tree.iter("table"):
         fix_table_widths(table)
+    outlines_to_text(tree)  # charts' text as text: WeasyPrint has the font, and paths cost it more
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
 def fix_table_widths(table) -> None:
-    """Fixed layout with explicit column widths, each column as wide as its widest cell (capped at
-    WIDEST_CELL_UNITS, longer text wraps), the table as wide as that or the page, whichever is less.
-    WeasyPrint's automatic layout measures every cell's minimum and maximum content width before it
-    lays anything out, a third of a circular's PDF time; this is the same measure taken once, from
-    the text, and the printed tables look the same."""
+    """Fixed layout with explicit column widths measured from the text with the font's own advance
+    widths: each column as wide as its widest cell (up to WIDEST_CELL_PT, longer text wraps) and
+    never narrower than its longest unbreakable run (an id, a file name, a number); when the
+    table is wider than the page, only the part of each column above that minimum shrinks. A table
+    whose minimums do not fit, or with merged cells, keeps WeasyPrint's automatic layout.
+    Why: automatic layout measures every cell's minimum and maximum content width before laying
+    anything out, a third of a circular's PDF time; this takes the same measure once, from the text."""
     rows = table.xpath("./thead/tr | ./tbody/tr | ./tr")
     if not rows or table.xpath(".//td[@colspan or @rowspan] | .//th[@colspan or @rowspan]"):
-        return  # merged cells: leave it to WeasyPrint
-    widths: list[int] = []
+        return
+    natural: list[float] = []
+    least: list[float] = []
     for row in rows:
         for j, cell in enumerate(row.xpath("./td | ./th")):
-            units = min(fonts.display_width(cell.text_content().strip()), WIDEST_CELL_UNITS)
-            if j == len(widths):
-                widths.append(2)
-            widths[j] = max(widths[j], units)
-    points = [units * HALF_EM_PT + CELL_PADDING_PT for units in widths]
-    scale = min(1.0, PRINT_WIDTH_PT / sum(points))
+            text = cell.text_content().strip()
+            size = TABLE_FONT_PT * (1.06 if cell.tag == "th" else 1.0)  # bold headers
+            whole = min(text_width(text, size), WIDEST_CELL_PT)
+            word = max((text_width(run, size) for run in _UNBREAKABLE.findall(text)), default=0.0)
+            if _UNBREAKABLE.sub("", text).strip():  # some Chinese: at least one character per line
+                word = max(word, size)
+            if j == len(natural):
+                natural.append(0.0)
+                least.append(0.0)
+            natural[j] = max(natural[j], whole + CELL_PADDING_PT)
+            least[j] = max(least[j], word + CELL_PADDING_PT)
+    natural = [max(n, m) for n, m in zip(natural, least)]
+    if sum(least) > PRINT_WIDTH_PT:
+        return
+    if sum(natural) > PRINT_WIDTH_PT:
+        share = (PRINT_WIDTH_PT - sum(least)) / (sum(natural) - sum(least))
+        natural = [m + (n - m) * share for n, m in zip(natural, least)]
     group = table.makeelement("colgroup", {})
-    for width in points:
-        group.append(table.makeelement("col", {"style": f"width: {width * scale:.1f}pt"}))
+    for width in natural:
+        group.append(table.makeelement("col", {"style": f"width: {width:.1f}pt"}))
     table.insert(0, group)
-    table.set("style", f"table-layout: fixed; width: {sum(points) * scale:.1f}pt")
+    table.set("style", f"table-layout: fixed; width: {sum(natural):.1f}pt")

@@ -63,7 +63,7 @@ class Job:
 
 @dataclass
 class Outcome:
-    """What a worker sends back (plain data: exceptions do not always survive pickling)."""
+    """How a job went (a job never raises: its thread returns this)."""
 
     ok: bool
     seconds: float
@@ -150,17 +150,17 @@ def _kernel_environment() -> None:
     paths = [str(PROJECT_ROOT), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's frozen-modules note
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("MPLBACKEND", "Agg")  # an analyst's own matplotlib figure in a notebook: no display
     from pipeline import fonts
 
-    fonts.use_fontconfig()  # before WeasyPrint (Pango) first loads fonts, here and in workers
+    fonts.use_fontconfig()  # before WeasyPrint (Pango) first loads fonts, here and in the kernels
 
 
-# What the report notebooks import, loaded while a kernel starts (IPKernelApp.exec_lines), so the
-# kernel is ready with them when its notebook arrives. A failure here only logs; the notebook's own
-# import cell then fails with the real message.
-PRELOAD = ["pipeline.report_monthly", "pipeline.report_scorecard", "pipeline.report_annual", "pipeline.score",
-           "pyarrow.parquet"]
+# What the report notebooks import (and the charts' font outlines), loaded while a kernel starts
+# (IPKernelApp.exec_lines), so the kernel is ready with them when its notebook arrives. A failure
+# here only logs; the notebook's own import cell then fails with the real message.
+PRELOAD = ("import pipeline.report_monthly, pipeline.report_scorecard, pipeline.report_annual, pipeline.score, "
+           "pyarrow.parquet; pipeline.svg.outlines()")
 # Quiet kernel log (its note on unencrypted local TCP, its interrupt at shutdown); errors in cells
 # still reach the notebook and stop the run.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
@@ -173,18 +173,27 @@ class Kernels:
     shut down after it, so no state passes between reports. `close()` shuts down the unused ones.
     Usable as a context manager."""
 
-    def __init__(self, count: int = 0, preload: Sequence[str] = tuple(PRELOAD)):
+    def __init__(self, count: int = 0, preload: str = PRELOAD):
         _kernel_environment()
         self._lock = threading.Lock()
         self._arguments = list(KERNEL_ARGUMENTS)
         if preload:
-            self._arguments.append(f"--IPKernelApp.exec_lines=import {', '.join(preload)}")
+            self._arguments.append(f"--IPKernelApp.exec_lines={preload}")
         self._ready: list = []
+        self._busy: set = set()
+        self._failure: Exception | None = None
+        self.cancelled = threading.Event()  # set by `cancel` (Ctrl-C): nothing more is written
         # Started on a thread: the command goes on with its checks while jupyter_client loads and
         # the kernel processes launch.
-        self._starter = threading.Thread(target=lambda: self._ready.extend(self._start() for _ in range(count)),
-                                         name="kernel-starter", daemon=True)
+        self._starter = threading.Thread(target=self._start_ahead, args=(count,), name="kernel-starter", daemon=True)
         self._starter.start()
+
+    def _start_ahead(self, count: int) -> None:
+        try:
+            for _ in range(count):
+                self._ready.append(self._start())
+        except Exception as error:  # reported by take(), which starts its own kernel
+            self._failure = error
 
     def _start(self):
         from jupyter_client.manager import AsyncKernelManager
@@ -196,11 +205,20 @@ class Kernels:
         return manager
 
     def take(self):
+        """A kernel for one notebook (give it back with `release`)."""
         self._starter.join()
         with self._lock:
-            if self._ready:
-                return self._ready.pop(0)
-        return self._start()
+            manager = self._ready.pop(0) if self._ready else None
+        manager = manager or self._start()
+        with self._lock:
+            self._busy.add(manager)
+        return manager
+
+    def release(self, manager) -> None:
+        """Shut down a kernel whose notebook is done."""
+        with self._lock:
+            self._busy.discard(manager)
+        self.stop(manager)
 
     @staticmethod
     def stop(manager) -> None:
@@ -210,6 +228,15 @@ class Kernels:
             run_sync(manager.shutdown_kernel)(now=True)
         except Exception:  # already gone: nothing to stop
             pass
+
+    def cancel(self) -> None:
+        """Stop everything now (Ctrl-C): running notebooks fail at once, and nothing is written."""
+        self.cancelled.set()
+        with self._lock:
+            busy = list(self._busy)
+        for manager in busy:
+            self.stop(manager)
+        self.close()
 
     def close(self) -> None:
         self._starter.join()
@@ -254,7 +281,7 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
                        f"  {error.ename}: {error.evalue}\n"
                        f"  已执行的笔记本(executed notebook): {executed}")
             return Outcome(False, time.perf_counter() - start, message)
-        Kernels.stop(manager)
+        kernels.release(manager)
         manager = None
         phases = {"执行": time.perf_counter() - start}
         warnings = sum(1 for cell in notebook.cells for out in cell.get("outputs", [])
@@ -278,6 +305,8 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
 
                 written[job.pdf] = pdf.pdf_bytes(page)
                 phases["PDF"] = time.perf_counter() - start - sum(phases.values())
+        if kernels.cancelled.is_set():
+            return Outcome(False, time.perf_counter() - start, f"已中断，未写入(interrupted, nothing written): {job.title}")
         for path, payload in written.items():
             atomic_write_bytes(path, payload)
         write_stamp(build_dir, job)
@@ -288,7 +317,7 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
                        f"  {type(error).__name__}: {error}")
     finally:
         if manager is not None:
-            Kernels.stop(manager)
+            kernels.release(manager)
 
 
 def _show(path: Path) -> str:
@@ -301,7 +330,8 @@ def _show(path: Path) -> str:
 def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: bool = False,
              echo: Callable[[str], None] = print, meanwhile: Callable[[bool], object] | None = None,
              kernels: Kernels | None = None) -> list[Path]:
-    """Run the stale jobs (all with force) in a pool of `workers` processes; one line per finished
+    """Run the stale jobs (all with force), `workers` at a time on threads of this process (each on
+    its own kernel, which does the work); one line per finished
     notebook. `meanwhile(busy)` (light work such as the Excel attachments) runs on this thread while
     the notebooks run (busy=True), or alone when nothing is stale (busy=False). `kernels`: kernels started ahead (else each job starts its own). Returns every
     job's outputs. Raises ReportError on the first failure."""
@@ -321,7 +351,10 @@ def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: b
     slots = max(1, min(workers, total))
     echo(f"生成 {total} 份报告(rendering {total} report(s)), 同时 {slots} 份(at a time)")
     queue = list(todo)
-    with ThreadPoolExecutor(max_workers=slots) as pool:
+    own = kernels is None
+    kernels = kernels or Kernels()  # one set-up of the kernels' environment, here, not per thread
+    pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="report")
+    try:
         # At most one job per slot in flight: after a failure nothing new starts.
         running: dict[Future, Job] = {}
         done = 0
@@ -340,6 +373,16 @@ def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: b
                 if not outcome.ok:
                     queue.clear()
                 _report(outcome, job, done, total, echo)
+    except KeyboardInterrupt:
+        # Ctrl-C: the kernels run in sessions of their own and do not get the signal; stop them so
+        # the notebooks fail now, and write nothing more.
+        kernels.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        if own:
+            kernels.close()
     echo(f"完成(done): {total} 份报告, {time.perf_counter() - started:.1f} s")
     return [p for job in jobs for p in job.outputs]
 

@@ -14,6 +14,24 @@ from pipeline import report_tables as rt
 from pipeline.report_helpers import Html, ReportData
 
 
+def page(data: ReportData, unit_id: str, period: str, processed_dir: str, rulebook: str) -> list[Html]:
+    """One unit's scorecard, section by section (notebooks/unit_scorecard.py shows one per unit)."""
+    return [
+        title(data, unit_id, period),
+        rh.heading("一、本月成绩", 2),
+        overview(data, unit_id, period),
+        rh.heading("二、指标与目标", 2),
+        indicators(data, unit_id, period),
+        rh.heading("三、组内位置", 2),
+        position(data, unit_id, period),
+        trend_chart(data, unit_id, period),
+        rh.heading("四、扣分明细（每项扣分的规则与来源记录）", 2),
+        deductions(data, unit_id, period),
+        rh.provenance(data, {"UNIT_ID": unit_id, "PERIOD": period, "PROCESSED_DIR": processed_dir,
+                             "RULEBOOK": rulebook}, rulebook),
+    ]
+
+
 def unit_name(data: ReportData, unit_id: str) -> str:
     return rt.name_map(data.units).get(unit_id, unit_id)
 

@@ -19,12 +19,12 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import render
-from pipeline.config import NOTEBOOKS_DIR, OFFICE_RULES
+from pipeline.config import NOTEBOOKS_DIR, OFFICE_RULES, office_name
 from pipeline.errors import InputError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Library modules whose change changes a report's content.
-REPORT_CODE = ["charts.py", "export.py", "fonts.py", "html_page.py", "narrative.py", "pdf.py", "report_annual.py", "svg.py",
+REPORT_CODE = ["charts.py", "config.py", "export.py", "fonts.py", "html_page.py", "narrative.py", "pdf.py", "report_annual.py", "svg.py",
                "report_helpers.py", "report_monthly.py", "report_scorecard.py", "report_tables.py"]
 BUILD_DIR_NAME = ".build"
 
@@ -75,7 +75,7 @@ def _monthly_plan(period: str, processed: Path, reports: Path, rulebook_path: Pa
         unknown = [u for u in units if u not in names]
         if unknown:
             raise InputError(f"单位编号不存在：{', '.join(unknown)}(unknown unit_id)")
-    chosen = list(units) if units is not None else sorted(names)
+    chosen = list(dict.fromkeys(units)) if units is not None else sorted(names)  # a unit named twice: once
     paths = monthly_paths(reports, period)
     inputs = _inputs(processed, rulebook_path)
     common = {"PROCESSED_DIR": str(Path(processed).resolve()), "RULEBOOK": str(Path(rulebook_path).resolve())}
@@ -114,6 +114,7 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
     `kernels`: kernels started ahead by the caller (render.Kernels), else each notebook starts one.
     Raises InputError (ReportError for a failing notebook) with one clear message."""
     processed, reports, rulebook_path = Path(processed), Path(reports), Path(rulebook_path)
+    office_name()  # a broken rules/office.toml stops here, with its message, before any notebook
     if not rulebook_path.is_file():
         raise InputError(f"找不到规则文件 {rulebook_path}(rulebook not found)")
     jobs: list[render.Job] = []

@@ -3,21 +3,32 @@
 Why not matplotlib: a report month draws 20+ charts, and matplotlib spends ~0.2–0.4 s on each (text
 layout with an 8 MB CJK font, PNG encoding) — more than the rest of a scorecard together. These
 charts are bars, cells, lines and labels, which SVG states directly; the result is sharp at any
-zoom, its text can be searched and copied, it is set in the page's own font (the CSS font stack in
-browsers, the bundled Noto Sans SC in the PDF), and it costs milliseconds.
+zoom and costs milliseconds.
 
-Everything that comes from data is escaped; nothing is fetched; no element ids are used, so any
-number of charts can share one page.
+Text is drawn as the outlines of the project's own CJK font (pipeline.fonts, Noto Sans SC), read
+with fontTools: each character used is one `<path>` in the chart's `<defs>`, placed by `<use>` at
+the font's advance widths. A chart therefore looks the same on any machine, with or without a
+Chinese font installed, in a browser and in the PDF (SPEC: "a CJK font the project installs
+itself; no missing-glyph boxes"), and label widths are measured, not guessed. Each text group
+carries its string in `aria-label` (and `data-text`) for readers and tests. A character the font
+lacks falls back to an SVG `<text>` for its whole string.
+
+Everything that comes from data is escaped; nothing is fetched; glyph ids carry a per-chart prefix,
+so any number of charts can share one page.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import math
+import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import cache
 
-from pipeline.fonts import CSS_FONT_STACK
+from pipeline.fonts import CSS_FONT_STACK, font_path
 
 # matplotlib's "tab10", the line colours analysts know from Excel-like tools.
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -43,14 +54,75 @@ class Svg:
         return self.markup
 
 
+class Outlines:
+    """The CJK font's glyphs as SVG path data (font units, y up) and advance widths; loaded once
+    per process (about 0.3 s), each glyph drawn once."""
+
+    def __init__(self, path):
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(str(path), lazy=True)
+        self.units = font["head"].unitsPerEm
+        self.cmap = font.getBestCmap()
+        self.glyph_set = font.getGlyphSet()
+        self.advances = font["hmtx"].metrics
+        self.paths: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def has(self, text: str) -> bool:
+        return all(ord(ch) in self.cmap for ch in text)
+
+    def advance(self, ch: str) -> int:
+        return self.advances[self.cmap[ord(ch)]][0]
+
+    def path(self, ch: str) -> str:
+        with self.lock:
+            if ch not in self.paths:
+                from fontTools.pens.svgPathPen import SVGPathPen
+
+                pen = SVGPathPen(self.glyph_set)
+                self.glyph_set[self.cmap[ord(ch)]].draw(pen)
+                self.paths[ch] = pen.getCommands()
+            return self.paths[ch]
+
+
+@cache
+def outlines() -> Outlines:
+    return Outlines(font_path())
+
+
 def text_width(text: str, size: float) -> float:
-    """Estimated width in px of `text` at font size `size`: CJK and full-width characters one em,
-    others about 0.6 em (close enough to size label columns; nothing is clipped if it is off)."""
-    return sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.6 * size for ch in str(text))
+    """Width in px of `text` at font size `size`, from the font's advance widths (an estimate, one
+    em for wide characters and 0.6 em for others, where the font lacks a character)."""
+    text = str(text)
+    font = outlines()
+    if font.has(text):
+        return sum(font.advance(ch) for ch in text) * size / font.units
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.6 * size for ch in text)
 
 
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: object) -> str:
+    """Text as SVG (XML) may carry it: control characters, which data can hold and XML cannot,
+    become nothing; tabs and line breaks a space."""
+    return _CONTROL.sub("", str(text)).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def fit(text: object, size: float, width: float) -> str:
+    """`text` shortened with "…" to fit `width` px at `size` (a very long unit name must not push the
+    plot off its chart)."""
+    text = clean_text(text)
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + "…", size) > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _attrs(attributes: dict[str, object]) -> str:
@@ -59,7 +131,7 @@ def _attrs(attributes: dict[str, object]) -> str:
         if value is None:
             continue
         name = key.rstrip("_").replace("_", "-")
-        shown = _num(value) if isinstance(value, float) else str(value)
+        shown = _num(value) if isinstance(value, float) else clean_text(value)
         parts.append(f'{name}="{html.escape(shown, quote=True)}"')
     return (" " + " ".join(parts)) if parts else ""
 
@@ -85,9 +157,13 @@ class Canvas:
     """Collects shapes in px; `finish()` wraps them in an `<svg>` sized width × height that scales
     down with its container (viewBox, max-width 100%)."""
 
+    _numbers = itertools.count(1)
+
     def __init__(self, width: float, height: float, label: str = ""):
         self.width, self.height, self.label = float(width), float(height), label
         self.parts: list[str] = []
+        self.prefix = f"c{next(Canvas._numbers)}"  # glyph ids unique among the charts of a page
+        self.glyphs: dict[str, str] = {}  # character -> its id in this chart's <defs>
 
     def group(self, cls: str, **data: str) -> None:
         """Open a `<g class=…>` (closed by `end()`); data-* attributes help tests and readers."""
@@ -111,13 +187,31 @@ class Canvas:
 
     def text(self, x: float, y: float, content: object, size: float = 12, anchor: str = "start",
              fill: str = INK, weight: str | None = None, cls: str | None = None, rotate: float | None = None) -> None:
-        """Text whose vertical middle is at y (dominant-baseline is not honoured everywhere, so the
-        baseline is placed a third of the size below y)."""
+        """Text whose vertical middle is at y, anchored at x (start, middle or end), optionally
+        rotated about its anchor; drawn as the font's outlines (bold: outlined in its own colour)."""
+        content = clean_text(content)
         base = y + size * 0.35
-        transform = f"rotate({_num(rotate)} {_num(round(x, 1))} {_num(round(base, 1))})" if rotate else None
-        attrs = {"x": round(x, 1), "y": round(base, 1), "font_size": size, "text_anchor": anchor, "fill": fill,
-                 "font_weight": weight, "class": cls, "transform": transform}
-        self.parts.append(f"<text{_attrs(attrs)}>{html.escape(str(content), quote=False)}</text>")
+        turn = f"rotate({_num(rotate)} {_num(round(x, 1))} {_num(round(base, 1))})" if rotate else None
+        font = outlines()
+        if not content or not font.has(content):
+            attrs = {"x": round(x, 1), "y": round(base, 1), "font_size": size, "text_anchor": anchor, "fill": fill,
+                     "font_weight": weight, "class": cls, "transform": turn}
+            self.parts.append(f"<text{_attrs(attrs)}>{html.escape(content, quote=False)}</text>")
+            return
+        width = text_width(content, size)
+        left = x - {"start": 0.0, "middle": width / 2, "end": width}.get(anchor, 0.0)
+        scale = size / font.units
+        place = f"translate({_num(round(left, 2))} {_num(round(base, 2))}) scale({scale:.5f} {-scale:.5f})"
+        stroke = {"stroke": fill, "stroke_width": round(0.04 * font.units, 1)} if weight else {}
+        attrs = {"class": cls, "aria_label": content, "data_text": content, "fill": fill,
+                 "transform": f"{turn} {place}" if turn else place, **stroke}
+        uses, pen = [], 0
+        for ch in content:
+            if ch not in self.glyphs:
+                self.glyphs[ch] = f"{self.prefix}-{len(self.glyphs)}"
+            uses.append(f'<use href="#{self.glyphs[ch]}" x="{pen}"/>')
+            pen += font.advance(ch)
+        self.parts.append(f"<g{_attrs(attrs)}>{''.join(uses)}</g>")
 
     def finish(self) -> Svg:
         w, h = _num(round(self.width)), _num(round(self.height))
@@ -125,7 +219,10 @@ class Canvas:
                 f'role="img" aria-label="{html.escape(self.label, quote=True)}" class="chart-svg" '
                 f'font-family="{html.escape(CSS_FONT_STACK, quote=True)}">')
         title = f"<title>{html.escape(self.label, quote=False)}</title>" if self.label else ""
-        return Svg(head + title + "".join(self.parts) + "</svg>", self.label)
+        font = outlines()
+        defs = "".join(f'<path id="{ident}" d="{font.path(ch)}"/>' for ch, ident in self.glyphs.items())
+        defs = f"<defs>{defs}</defs>" if defs else ""
+        return Svg(head + title + defs + "".join(self.parts) + "</svg>", self.label)
 
 
 def ticks(low: float, high: float, count: int = 6) -> list[float]:
@@ -141,3 +238,33 @@ def ticks(low: float, high: float, count: int = 6) -> list[float]:
             values.append(round(value, 10))
         value += step
     return values
+
+
+_PLACE = re.compile(r"(?:rotate\((?P<turn>[-\d.]+ [-\d.]+ [-\d.]+)\) )?"
+                    r"translate\((?P<x>[-\d.]+) (?P<y>[-\d.]+)\) scale\((?P<scale>[-\d.]+) [-\d.]+\)")
+
+
+def outlines_to_text(root) -> None:
+    """Swap every outlined text of the charts under `root` (an lxml tree) for an SVG `<text>` at the
+    same place, size and colour, and drop the glyph definitions. For printing where the project's
+    font is installed (the PDF: WeasyPrint finds Noto Sans SC through fontconfig): WeasyPrint draws
+    glyph outlines placed by `<use>` several times slower than the same text."""
+    for defs in root.xpath("//svg/defs"):
+        defs.getparent().remove(defs)
+    units = outlines().units
+    for group in root.xpath("//svg//g[@data-text]"):
+        place = _PLACE.fullmatch(group.get("transform", ""))
+        if place is None:
+            continue
+        attributes = {"x": place["x"], "y": place["y"], "font-size": f"{float(place['scale']) * units:.2f}",
+                      "fill": group.get("fill", INK)}
+        if place["turn"]:
+            attributes["transform"] = f"rotate({place['turn']})"
+        if group.get("stroke"):
+            attributes["font-weight"] = "bold"
+        if group.get("class"):
+            attributes["class"] = group.get("class")
+        text = group.makeelement("text", attributes)
+        text.text = group.get("data-text")
+        text.tail = group.tail
+        group.getparent().replace(group, text)

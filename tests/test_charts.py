@@ -30,9 +30,14 @@ def parse(chart: svg.Svg) -> ET.Element:
     return root
 
 
+def texts(element: ET.Element, cls: str | None = None) -> list[str]:
+    """The strings drawn under `element` (outlined text groups carry theirs in data-text)."""
+    found = element.iterfind(f".//s:g[@class='{cls}']" if cls else ".//s:g[@data-text]", NS)
+    return [g.get("data-text") for g in found]
+
+
 def panel_labels(root: ET.Element) -> dict[str, list[str]]:
-    return {g.get("data-group"): [t.text for t in g.iterfind(".//s:text[@class='label']", NS)]
-            for g in root.iterfind(".//s:g[@class='panel']", NS)}
+    return {g.get("data-group"): texts(g, "label") for g in root.iterfind(".//s:g[@class='panel']", NS)}
 
 
 def test_every_chart_is_wellformed_svg(tables):
@@ -57,7 +62,7 @@ def test_component_bars_one_panel_per_group_best_on_top(tables):
     assert list(panels) == ["属地单位", "成员单位"]
     assert panels["属地单位"][0] == "南湖办事处" and panels["属地单位"][-1] == "高新区管理处"
     # Each unit's total is printed at the end of its bar, with 2 decimals.
-    values = [t.text for t in root.iterfind(".//s:text[@class='value']", NS)]
+    values = texts(root, "value")
     assert f"{scores.loc[scores['period'] == '2020-03', 'score'].max():.2f}" in values
 
 
@@ -74,8 +79,8 @@ def test_bar_segments_are_proportional_to_the_points(tables):
 def test_heatmap_cells_show_percent_and_unassessed():
     matrix = pd.DataFrame({"双随机检查占比": [0.5, np.nan], "处罚率": [1.0, 0.0]}, index=["南湖办事处", "东湖办事处"])
     root = parse(charts.indicator_heatmap(matrix))
-    texts = [t.text for t in root.iterfind(".//s:g[@class='cells']/s:text", NS)]
-    assert texts == ["南湖办事处", "50%", "100%", "东湖办事处", "未评", "0%"]
+    cells = [g.get("data-text") for g in root.iterfind(".//s:g[@class='cells']/s:g", NS)]
+    assert cells == ["南湖办事处", "50%", "100%", "东湖办事处", "未评", "0%"]
     fills = [r.get("fill") for r in root.iterfind(".//s:g[@class='cells']/s:rect", NS)]
     assert fills[1] == svg.RED_YELLOW_GREEN[-1] and fills[3] == svg.RED_YELLOW_GREEN[0] and fills[2] == "#eeeeee"
 
@@ -109,11 +114,13 @@ def test_rank_one_is_drawn_at_the_top():
 def test_robustness_marks_non_robust_units(tables):
     _, annual = tables
     root = parse(charts.robustness_intervals(annual, 2020))
-    labels = [t for t in root.iterfind(".//s:text[@class='label']", NS)]
+    labels = list(root.iterfind(".//s:g[@class='label']", NS))
     flagged = set(annual.loc[annual["non_robust"].fillna(False).astype(bool), "name"])
+    assert labels
     for label in labels:
-        assert ("（不稳健）" in label.text) == (label.text.replace("（不稳健）", "") in flagged)
-        assert (label.get("fill") == charts.NON_ROBUST) == ("（不稳健）" in label.text)
+        text = label.get("data-text")
+        assert ("（不稳健）" in text) == (text.replace("（不稳健）", "") in flagged)
+        assert (label.get("fill") == charts.NON_ROBUST) == ("（不稳健）" in text)
 
 
 def test_data_text_is_escaped():
@@ -126,7 +133,7 @@ def test_data_text_is_escaped():
 
 def test_empty_inputs_give_a_message_not_an_error():
     root = parse(charts.component_bars(fx.monthly_scores(), "2021-01"))
-    assert "无得分数据" in root.find(".//s:text[@class='message']", NS).text
+    assert "无得分数据" in root.find(".//s:g[@class='message']", NS).get("data-text")
 
 
 def test_colour_scale_and_ticks():
@@ -135,4 +142,54 @@ def test_colour_scale_and_ticks():
     assert svg.colour_scale(0.5) == svg.RED_YELLOW_GREEN[5]  # the middle anchor exactly
     assert svg.ticks(0, 100, 6) == [0, 20, 40, 60, 80, 100]
     assert svg.ticks(0, 1, 5) == [0, 0.25, 0.5, 0.75, 1.0]
-    assert svg.text_width("南湖ab", 10) == pytest.approx(2 * 10 + 2 * 6)
+    assert svg.text_width("南湖", 10) == pytest.approx(20)  # CJK glyphs are one em wide in the font
+    assert svg.text_width("ab", 10) < svg.text_width("南湖", 10)
+
+
+def test_chinese_is_drawn_with_the_projects_font_not_the_viewers():
+    """Every string is the bundled font's outlines: a machine without a Chinese font shows the
+    same chart (SPEC: "a CJK font the project installs itself; no missing-glyph boxes")."""
+    history = pd.DataFrame({"unit_id": ["T01"], "name": ["港口物流园管理处"], "period": ["2020-03"],
+                            "rank": [1], "ranking_group": ["属地单位"]})
+    root = parse(charts.rank_trends(history, "近6个月排名走势"))
+    assert root.find(".//s:text", NS) is None  # nothing left to the viewer's fonts
+    glyphs = {p.get("id"): p.get("d") for p in root.iterfind("s:defs/s:path", NS)}
+    assert len(glyphs) == len(set("港口物流园管理处近6个月排名走势属地单位名次2020-03" + "1")) and all(glyphs.values())
+    uses = [u.get("href")[1:] for u in root.iterfind(".//s:use", NS)]
+    assert set(uses) == set(glyphs)
+
+
+def test_printing_swaps_outlines_for_text_at_the_same_place():
+    import lxml.html
+
+    from pipeline import pdf
+
+    chart = charts.rank_trends(pd.DataFrame({"unit_id": ["T01"], "name": ["南湖办事处"], "period": ["2020-03"],
+                                             "rank": [1], "ranking_group": ["属地单位"]}), "走势")
+    printed = lxml.html.document_fromstring(pdf.printable(f"<html><body>{chart}</body></html>"))
+    assert not printed.xpath("//use") and not printed.xpath("//defs")
+    label = printed.xpath("//text[@class='label']")[0]
+    outlined = ET.fromstring(str(chart)).find(".//s:g[@class='label']", NS)
+    assert label.text == "南湖办事处" and label.get("fill") == outlined.get("fill")
+    x, y = outlined.get("transform").split("translate(")[1].split(")")[0].split()
+    assert (label.get("x"), label.get("y")) == (x, y)
+
+
+def test_a_very_long_name_is_shortened_and_the_bars_keep_their_room(tables):
+    scores, _ = tables
+    long_name = "区" + "很长很长的单位名称" * 20
+    named = scores.assign(name=scores["name"].where(scores["unit_id"] != "T01", long_name))
+    root = parse(charts.component_bars(named, "2020-03"))
+    labels = texts(root, "label")
+    shortened = [label for label in labels if label.endswith("…")]
+    assert len(shortened) == 1 and long_name.startswith(shortened[0][:-1])
+    assert svg.text_width(shortened[0], charts.LABEL_SIZE) <= charts.LONGEST_LABEL + 0.01
+    bars = [float(r.get("width")) for r in root.iterfind(".//s:g[@class='panel']/s:rect", NS)]
+    assert bars and min(bars) >= 0 and max(bars) > 100  # the plot was not squeezed to nothing
+
+
+def test_control_characters_in_data_do_not_break_the_svg():
+    history = pd.DataFrame({"unit_id": ["T01"], "name": ["南湖\x0b办事处\x00"], "period": ["2020-03"],
+                            "rank": [1], "ranking_group": ["属地单位"]})
+    root = parse(charts.rank_trends(history))
+    assert texts(root, "label") == ["南湖办事处"]

@@ -99,18 +99,30 @@ def test_pdf_source_leaves_out_screen_only_lists():
 def test_printed_tables_get_column_widths_from_their_text():
     import lxml.html
 
+    from pipeline.svg import text_width
+
+    size = pdf.TABLE_FONT_PT
     page = ("<html><body><table><thead><tr><th>单位</th><th>得分</th></tr></thead>"
             "<tbody><tr><td>港口物流园管理处</td><td>79.08</td></tr></tbody></table>"
-            f"<table><tr><td>{'很长的说明' * 20}</td><td>1</td></tr></table>"
+            f"<table><tr><td>{'很长的说明' * 20}</td><td>SG2020-0123456789</td>{('<td>' + '另一段很长的说明' * 20 + '</td>') * 3}</tr></table>"
+            f"<table><tr><td>{'X' * 200}</td><td>{'Y' * 200}</td></tr></table>"
             "<table><tr><td colspan='2'>合并</td></tr></table></body></html>")
-    narrow, wide, merged = lxml.html.document_fromstring(pdf.printable(page)).iter("table")
-    # 港口物流园管理处: 8 CJK = 16 half-ems; 79.08: 5; a cell's padding on top of each.
-    widths = [float(col.get("style").split(":")[1].rstrip("pt")) for col in narrow.iter("col")]
-    assert widths == [pytest.approx(16 * pdf.HALF_EM_PT + pdf.CELL_PADDING_PT, abs=0.1),
-                      pytest.approx(5 * pdf.HALF_EM_PT + pdf.CELL_PADDING_PT, abs=0.1)]
+    narrow, wide, unfit, merged = lxml.html.document_fromstring(pdf.printable(page)).iter("table")
+
+    def widths(table):
+        return [float(col.get("style").split(":")[1].rstrip("pt")) for col in table.iter("col")]
+
+    # Each column as wide as its widest cell, measured with the font, plus the cell's padding.
+    assert widths(narrow) == [pytest.approx(text_width("港口物流园管理处", size) + pdf.CELL_PADDING_PT, abs=0.1),
+                              pytest.approx(max(text_width("79.08", size), text_width("得分", size * 1.06))
+                                            + pdf.CELL_PADDING_PT, abs=0.1)]
     assert "table-layout: fixed" in narrow.get("style")
-    # A long cell is capped and wraps; the table never exceeds the printed width.
-    first, second = [float(col.get("style").split(":")[1].rstrip("pt")) for col in wide.iter("col")]
-    total = float(wide.get("style").split("width:")[1].rstrip("pt"))
-    assert total <= pdf.PRINT_WIDTH_PT + 0.1 and first > second
-    assert merged.find("colgroup") is None and merged.get("style") is None  # merged cells: left alone
+    # Too wide for the page: the long Chinese cells shrink, but never below the longest unbreakable
+    # run (the id must not spill into the next column).
+    first, ident, *_ = widths(wide)
+    assert sum(widths(wide)) == pytest.approx(pdf.PRINT_WIDTH_PT, abs=0.5)
+    assert ident >= text_width("SG2020-0123456789", size) + pdf.CELL_PADDING_PT - 0.1
+    assert first < pdf.WIDEST_CELL_PT + pdf.CELL_PADDING_PT
+    # Runs that cannot fit side by side: WeasyPrint's own layout; merged cells: left alone.
+    assert unfit.find("colgroup") is None and unfit.get("style") is None
+    assert merged.find("colgroup") is None and merged.get("style") is None

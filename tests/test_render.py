@@ -189,3 +189,30 @@ def test_kernels_started_ahead_run_with_the_report_modules_loaded_and_never_outl
         assert _alive(pids[1])
     assert not _alive(pids[1])  # the unused one is shut down with the pool
     assert "preloaded" in output.read_text(encoding="utf-8")
+
+
+def test_ctrl_c_stops_the_notebooks_at_once_and_writes_nothing(tmp_path):
+    import os
+    import signal
+    import sys
+    import time
+
+    notebook = tmp_path / "slow.py"
+    notebook.write_text('# %% tags=["parameters"]\nX = 1\n\n# %%\nimport time\ntime.sleep(60)\n', encoding="utf-8")
+    output = tmp_path / "out" / "slow.html"
+    code = ("from pathlib import Path; from pipeline import render\n"
+            "try:\n"
+            f"    render.run_jobs([render.Job(Path({str(notebook)!r}), {{'X': 2}}, Path({str(output)!r}), 'slow')], "
+            f"Path({str(tmp_path / 'build')!r}), echo=print)\n"
+            "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
+    from pipeline.config import PROJECT_ROOT
+
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=str(tmp_path), stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    time.sleep(8)  # the kernel is running the 60 s cell
+    started = time.perf_counter()
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=30)
+    assert time.perf_counter() - started < 15  # not the 60 s the cell would take
+    assert "interrupted" in out
+    assert not output.exists()

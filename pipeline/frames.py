@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.schemas import CLEAN_MODELS
-
 # SPEC "Processed tables" deductions columns first, then this product's extras.
 DEDUCTION_COLUMNS = ["unit_id", "period", "component", "rule", "points", "record_id",
                      "source_file", "source_row", "label", "kind", "detail", "source_sheet"]
@@ -21,6 +19,8 @@ TEXT = ["unit_id", "period", "component", "rule", "record_id", "source_file", "l
 
 @lru_cache(maxsize=None)
 def _empty_clean(table: str) -> pd.DataFrame:
+    from pipeline.schemas import CLEAN_MODELS  # here, not at the top: it loads pandera (half a second)
+
     schema = CLEAN_MODELS[table].to_schema()
     columns = {}
     for name, column in schema.columns.items():

@@ -114,7 +114,7 @@ def assess_year(year: int, monthly_scores: pd.DataFrame, accidents: pd.DataFrame
     grid = period_counts(no_inspections, hazard_table, registry, period)
     b_component = rulebook.component(settings.hazards["from_component"])
     events = {"inspections": no_inspections.assign(period=pd.Series(dtype="string")),
-              "overdue_hazards": overdue_hazard_events(hazard_table, period),
+              "overdue_hazards": overdue_hazard_events(hazard_table, period, rulebook),
               "accidents": year_accidents(accidents, year, rulebook)}
     b_scores, _ = score_component(b_component, grid, indicator_values(grid), events)
     table["hazards"] = (units[["unit_id"]].merge(b_scores[["unit_id", "score"]], on="unit_id", how="left")

@@ -19,6 +19,7 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 
 from pipeline import arrow_text, parse
+from pipeline.frames import release_memory
 from pipeline.ingest_rules import IngestRules, SourceSpec
 from pipeline.layout import SCAN_ROWS, Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows, source_aliases
 from pipeline.read import EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet, column_letter
@@ -190,7 +191,7 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
         if not members:
             continue
         results.append(_clean_source(members, spec, rules, registry))
-        pa.default_memory_pool().release_unused()  # this source's raw cells: back to the system
+        release_memory()  # this source's raw cells: back to the system
     return results
 
 
@@ -281,6 +282,7 @@ def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
         title_years = pd.Series(pd.Series([p.meta.title_year for p in members], dtype="Int64").to_numpy()[keys], dtype="Int64")
     parsed, errors, raw, extra = _parse_columns(texts, distinct, spec, rules, registry, title_years)
     del distinct, texts
+    release_memory()  # the parsing's copies of the text: back to the system
     where = {"file": _per_sheet_text([p.summary["source_file"] for p in members], keys),
              "sheet": _per_sheet_text([p.summary["source_sheet"] for p in members], keys),
              "row": pd.Series(row_numbers, dtype="Int64"),
@@ -520,7 +522,8 @@ def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec
         errors[name] = problem.reset_index(drop=True)
         raw.add(name, raw_text, distinct.get(name))
         del raw_text
-    return pd.DataFrame(parsed), pd.DataFrame(errors, dtype="str"), raw, extra
+    # copy=False: a frame built from a dict copies every column by default (millions of rows each)
+    return pd.DataFrame(parsed, copy=False), pd.DataFrame(errors, dtype="str", copy=False), raw, extra
 
 
 def _excel_errors(text: pd.Series) -> pd.Series:

@@ -66,11 +66,14 @@ def inspection_events(enforcement: pd.DataFrame, rulebook: Rulebook) -> pd.DataF
     return frame
 
 
-def overdue_hazard_events(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+def overdue_hazard_events(hazards: pd.DataFrame, periods: pd.DataFrame,
+                          rulebook: Rulebook | None = None) -> pd.DataFrame:
     """One row per (hazard, period) at whose end the hazard is overdue, with column `period`.
 
     Overdue at a period whose (exclusive) end is E: deadline day < E and (not rectified, or
-    rectified day >= E). With the periods sorted by end, those are the index range [lo, hi)."""
+    rectified day >= E). With the periods sorted by end, those are the index range [lo, hi).
+    With a rulebook, an event has only the columns a deduction row or a rule of the rulebook
+    reads (a hazard overdue for months is not copied whole for each of them)."""
     ordered = periods.sort_values("end").reset_index(drop=True)
     ends = ordered["end"].to_numpy(dtype=UNIT)
     deadline = hazards["deadline"].dt.normalize().astype(UNIT).to_numpy()
@@ -82,12 +85,26 @@ def overdue_hazard_events(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.Da
     counts = np.clip(hi - lo, 0, None)
     rows = np.repeat(np.arange(len(hazards)), counts)
     offsets = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    if rulebook is not None:
+        wanted = [*SOURCE[1:], "hazard_id", "unit_id", "supervised", *DETAILS["overdue_hazards"][0],
+                  *rule_columns(rulebook, "overdue_hazards")]
+        hazards = hazards[[c for c in hazards.columns if c in wanted]]
     frame = hazards.iloc[rows].reset_index(drop=True)
     frame["period"] = pd.Series(ordered["period"].to_numpy(dtype=object)[lo[rows] + offsets],
                                 dtype="string")
     frame["record_id"] = frame["hazard_id"]
     frame["supervised"] = _flag(frame["supervised"])
     return frame
+
+
+def rule_columns(rulebook: Rulebook, on: str) -> list[str]:
+    """The event columns the rulebook's rules on event table `on` read (where, per)."""
+    components = [*rulebook.components, rulebook.annual.accidents]
+    rules = [r for c in components for r in (*c.deductions, *c.zeroing)]
+    rules += [*rulebook.annual.veto, *rulebook.annual.yellow_card]
+    columns = [column for rule in rules if rule.on == on for column, _ in rule.where]
+    columns += [rule.per for rule in rules if rule.on == on and rule.per]
+    return list(dict.fromkeys(columns))
 
 
 def late_reports(accidents: pd.DataFrame, rulebook: Rulebook) -> pd.Series:

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from pipeline.arrow_text import arrow
 from pipeline.clean import ISSUE_COLUMNS, SCRUBBED, SheetResult, empty_issues, scrub
 from pipeline.ingest_rules import IngestRules
 from pipeline.schemas import CLEAN_MODELS, columns_of
@@ -21,6 +24,7 @@ from pipeline.schemas import CLEAN_MODELS, columns_of
 DATE_TYPES = ("date", "datetime")
 PRIMARY_DATE = {"accidents": "occurred_at", "enforcement": "inspected_at", "hazards": "found_at"}
 ROW_KEY = ["source_file", "source_sheet", "source_row"]
+ID_GROUPS_FROM = 500_000  # ids coded in groups from this many rows (_id_codes)
 
 
 def data_period(results: list[SheetResult], tables: dict[str, pd.DataFrame]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -81,58 +85,55 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
     units reporting one accident; a hazard carried into next month's file; a workbook's 汇总 sheet
     repeating its monthly sheets), or an identical row within one sheet. Within one sheet, equal
     natural keys are kept: one inspection can find two hazards at one enterprise on one day. Order
-    of submissions: the month a file states, then file name, sheet and row. Keys are compared
-    through 64-bit row hashes of each column's factorize codes (vectorised).
+    of submissions: the month a file states, then file name, sheet and row. Keys are compared as
+    integers: each key column is factorized once, and the codes of several columns are combined
+    into one int64 per row; only rows whose key occurs more than once are looked at further.
     """
     spec = rules.sources[table]
     if frame.empty:
         return frame, empty_issues()
-    # Positions, not labels, throughout: label look-ups on millions of rows cost seconds. Only
-    # the key columns are put in submission order; the other columns are read for the few rows
-    # whose whole content needs comparing.
+    # Positions, not labels, throughout: label look-ups on millions of rows cost seconds. Every
+    # array below is in submission order (`perm`: submission position -> frame position); the
+    # frame itself is never reordered, and its other columns are read only for the few rows whose
+    # whole content needs comparing.
     ordering = ["_title_period", *ROW_KEY]
-    if _lexsorted([pd.factorize(frame[c], sort=True, use_na_sentinel=False)[0] for c in ordering]):
-        perm = np.arange(len(frame))  # in submission order already (the usual case): nothing is copied
-    else:
-        perm = frame[ordering].reset_index(drop=True).sort_values(ordering, kind="stable").index.to_numpy()
+    sort_codes = [_sort_codes(frame[c]) for c in ordering]
+    perm = None if _lexsorted(sort_codes) else np.lexsort(sort_codes[::-1])  # stable, as sort_values
+    n = len(frame)
+
+    def ordered(values: np.ndarray) -> np.ndarray:
+        return values if perm is None else values[perm]
+
+    def positions(rows: np.ndarray) -> np.ndarray:
+        return rows if perm is None else perm[rows]
+
     natural = [c for c in spec.natural_key if c in frame]
     id_column = spec.id_column if spec.id_column and spec.id_column in frame else None
-    order = frame[list(dict.fromkeys([*ordering, *([id_column] if id_column else []), *natural]))]
-    order = order.reset_index(drop=True) if (perm == np.arange(len(frame))).all() else order.take(perm).reset_index(drop=True)
-    keep = np.ones(len(order), dtype=bool)
-    reasons = np.full(len(order), None, dtype=object)
-    codes: dict[str, np.ndarray] = {}  # each column factorized once, over all rows
+    keep = np.ones(n, dtype=bool)
+    reasons = np.full(n, None, dtype=object)
+    # (codes, how many): sort codes are codes too; NA is a code of its own (NA equal to NA).
+    codes: dict[str, tuple[np.ndarray, int]] = {c: (ordered(v), int(v.max()) + 1 if len(v) else 0)
+                                                for c, v in zip(ordering[1:3], sort_codes[1:3])}
+    del sort_codes
+    sheet_keys = _combined([codes["source_file"], codes["source_sheet"]])
 
-    def keys_of(columns: list[str], rows: np.ndarray) -> np.ndarray:
-        """A 64-bit key per row of `rows`, equal for equal values in `columns` (NA equal to NA)."""
-        if not all(c in codes or c in order.columns for c in columns):  # whole rows: only `rows` are read
-            subset = frame[columns].take(perm[rows])
-            return pd.util.hash_pandas_object(pd.DataFrame(
-                {i: pd.factorize(subset[c], use_na_sentinel=False)[0] for i, c in enumerate(columns)}), index=False).to_numpy()
-        for column in columns:
-            if column not in codes:
-                codes[column] = pd.factorize(order[column], use_na_sentinel=False)[0]
-        if len(columns) == 1:
-            return codes[columns[0]][rows].astype(np.uint64)
-        return pd.util.hash_pandas_object(pd.DataFrame({i: codes[c][rows] for i, c in enumerate(columns)}), index=False).to_numpy()
+    def where(rows: np.ndarray) -> pd.Series:
+        taken = frame[["source_file", "source_sheet", "source_row"]].take(positions(rows))
+        return taken["source_file"] + " " + taken["source_sheet"] + " 第" + taken["source_row"].astype("str") + "行"
 
-    sheet_keys = keys_of(["source_file", "source_sheet"], np.arange(len(order)))
-
-    def where(positions: np.ndarray) -> pd.Series:
-        rows = order.iloc[positions]
-        return rows["source_file"] + " " + rows["source_sheet"] + " 第" + rows["source_row"].astype("str") + "行"
-
-    def mark(columns: list[str], usable: np.ndarray, reason: str, across_sheets: bool) -> None:
+    def mark(key: np.ndarray, usable: np.ndarray, reason: str, across_sheets: bool) -> None:
+        """`key`: one int64 per row in submission order (equal for the same record)."""
         rows = np.flatnonzero(usable & keep)
         if len(rows) < 2:
             return
-        keys = keys_of(columns, rows)
+        keys = key[rows]
+        shared = _repeated(keys)  # a key met once neither loses nor wins against another row
+        if not shared.any():
+            return
+        rows, keys = rows[shared], keys[shared]
         if across_sheets:  # the rows of the key's last sheet win; earlier sheets' rows are duplicates
-            losing = np.zeros(len(rows), dtype=bool)
-            shared = pd.Series(keys).duplicated(keep=False).to_numpy()  # only a shared key can lose
-            if shared.any():
-                sheets = pd.Series(sheet_keys[rows[shared]])
-                losing[shared] = (sheets != sheets.groupby(keys[shared]).transform("last")).to_numpy()
+            sheets = pd.Series(sheet_keys[rows])
+            losing = (sheets != sheets.groupby(keys).transform("last")).to_numpy()
         else:
             losing = pd.Series(keys).duplicated(keep="last").to_numpy()
         if not losing.any():
@@ -143,39 +144,124 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         keep[losers] = False
         reasons[losers] = (reason + ",保留 " + where(winners.loc[keys[losing]].to_numpy())).to_numpy()
 
+    usable = np.zeros(n, dtype=bool)
     if id_column:
-        ids = order[spec.id_column].str.upper().str.replace(" ", "", regex=False)
-        codes["_id"] = pd.factorize(ids, use_na_sentinel=False)[0]
-        # An id scrubbed as personal data ("[已脱敏]") no longer identifies anything.
-        usable = ids.notna() & ~ids.str.contains(SCRUBBED, regex=False).fillna(False).astype(bool)
-        mark(["_id"], usable.to_numpy(dtype=bool), f"重复提交:{spec.columns[spec.id_column].header}相同(duplicate id)", across_sheets=False)
+        id_codes, usable = _id_codes(frame[id_column])
+        id_codes, usable = ordered(id_codes), ordered(usable)
+        mark(id_codes, usable, f"重复提交:{spec.columns[spec.id_column].header}相同(duplicate id)", across_sheets=False)
+        del id_codes
+    present = np.ones(n, dtype=bool)
+    for column in natural:
+        column_codes, missing = _codes(frame[column])
+        codes[column] = (ordered(column_codes), int(column_codes.max()) + 1 if n else 0)
+        present &= ~ordered(missing)
     if natural:
         label = "、".join(spec.columns[c].header for c in natural)
-        mark(natural, order[natural].notna().all(axis=1).to_numpy(), f"重复提交:{label}相同(same record in another file or sheet)", across_sheets=True)
-    content = ["source_file", "source_sheet", *[c for c in spec.columns if c in frame]]
+        mark(_combined([codes[c] for c in natural]), present,
+             f"重复提交:{label}相同(same record in another file or sheet)", across_sheets=True)
     # Identical rows share their sheet and natural key, and (as rows with one usable id were
     # settled above) lack a usable id: only rows like that need their whole content compared.
-    candidates = np.ones(len(order), dtype=bool) if not id_column else ~usable.to_numpy(dtype=bool)
-    if natural:
-        first_cut = np.flatnonzero(keep & candidates)
-        shared = pd.Series(keys_of(["source_file", "source_sheet", *natural], first_cut)).duplicated(keep=False).to_numpy()
-        sharing = np.zeros(len(order), dtype=bool)
-        sharing[first_cut[shared]] = True
-        candidates &= sharing
-    mark(content, candidates, "重复行:与同一表中另一行完全相同(identical row)", across_sheets=False)
+    candidates = keep & ~usable
+    if natural and candidates.any():
+        first_cut = np.flatnonzero(candidates)
+        shared = _repeated(_combined([(c[first_cut], size) for c, size in
+                                      (codes[k] for k in ["source_file", "source_sheet", *natural])]))
+        candidates[:] = False
+        candidates[first_cut[shared]] = True
+    rows = np.flatnonzero(candidates)
+    if len(rows) >= 2:
+        content = ["source_file", "source_sheet", *[c for c in spec.columns if c in frame]]
+        subset = frame[content].take(positions(rows))
+        content_key = np.zeros(n, dtype=np.int64)
+        content_key[rows] = _combined([_codes(subset[c], na_code=True) for c in content])
+        mark(content_key, candidates, "重复行:与同一表中另一行完全相同(identical row)", across_sheets=False)
 
-    dropped = order[~keep]
+    lost = np.flatnonzero(~keep)
+    dropped = frame[["source_file", "source_sheet", "source_row"]].take(positions(lost)).set_axis(pd.Index(lost))
     issues = pd.DataFrame({
         "source_file": dropped["source_file"], "source_sheet": dropped["source_sheet"], "source_row": dropped["source_row"],
-        "table": table, "column": pd.NA, "raw_value": pd.NA, "reason": pd.Series(reasons[~keep], index=dropped.index, dtype="str"),
+        "table": table, "column": pd.NA, "raw_value": pd.NA, "reason": pd.Series(reasons[lost], index=dropped.index, dtype="str"),
     }).astype({c: "str" for c in ISSUE_COLUMNS if c != "source_row"})
     issues["raw_record"] = pd.Series(pd.NA, index=issues.index, dtype="str")
-    if keep.all():
+    if not len(lost):
         return frame, issues
-    kept = np.zeros(len(frame), dtype=bool)
-    kept[perm[keep]] = True
+    kept = np.zeros(n, dtype=bool)
+    kept[positions(np.flatnonzero(keep))] = True
     result = frame[kept]
     return (result if result.index.is_monotonic_increasing else result.sort_index()), issues
+
+
+def _codes(values: pd.Series, na_code: bool = False):
+    """Integer codes of a column's values. (codes with NA as -1, NA mask) or, with `na_code`,
+    (codes with NA a code of its own, how many codes)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = codes.astype(np.int64, copy=False)
+    missing = codes < 0
+    if na_code:
+        return np.where(missing, len(uniques), codes), len(uniques) + 1
+    return np.where(missing, len(uniques), codes), missing
+
+
+def _combined(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One int64 per row, equal exactly when every part's code is equal (parts: (codes in
+    [0, size), size)); refactorized whenever the product of sizes would overflow."""
+    key, size = parts[0][0].astype(np.int64), max(parts[0][1], 1)
+    for codes, count in parts[1:]:
+        count = max(count, 1)
+        if size * count >= 2**62:
+            key, uniques = pd.factorize(key)
+            size = max(len(uniques), 1)
+        key = key * count + codes
+        size *= count
+    return key
+
+
+def _repeated(keys: np.ndarray) -> np.ndarray:
+    """Whether each key (>= 0) occurs more than once. Keys are counted by slot (key modulo about
+    2x their number): a key alone in its slot is met once; only the others are hashed."""
+    if not len(keys):
+        return np.zeros(0, dtype=bool)
+    slots = int(keys.max()) + 1 if keys.max() < 2 * len(keys) + 1024 else 2 * len(keys) + 1021
+    slot = keys if slots > keys.max() else keys % slots
+    crowded = np.bincount(slot, minlength=slots)[slot] > 1
+    if slot is keys:
+        return crowded
+    repeated = np.zeros(len(keys), dtype=bool)
+    repeated[crowded] = pd.Series(keys[crowded]).duplicated(keep=False).to_numpy()
+    return repeated
+
+
+def _id_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes equal for ids equal once upper-cased and without spaces, -1 for NA; usable: present
+    and not scrubbed as personal data ("[已脱敏]" no longer identifies anything)).
+
+    Ids are mostly all different, and hashing millions of distinct texts at once holds several
+    times their size; so they are coded in groups by their last two characters (equal ids share
+    them), each group on its own, the codes of later groups following those of earlier ones."""
+    data = arrow(ids)
+    upper = pc.utf8_upper(data)  # = str.upper() on Arrow text
+    if pc.any(pc.not_equal(upper, data)).as_py() or pc.any(pc.match_substring(data, " ")).as_py():
+        data = pc.replace_substring(upper, " ", "")  # = str.replace(" ", "", regex=False)
+    del upper
+    groups = 1 if len(data) < ID_GROUPS_FROM else 8
+    bucket = pc.utf8_slice_codeunits(data, -2).dictionary_encode().combine_chunks().indices
+    bucket = bucket.fill_null(-1).to_numpy().astype(np.int64) % groups if groups > 1 \
+        else np.where(bucket.is_null().to_numpy(zero_copy_only=False), -1, 0)
+    bucket[~pc.is_valid(data).to_numpy(zero_copy_only=False)] = -1
+    codes = np.full(len(data), -1, dtype=np.int64)
+    usable = np.zeros(len(data), dtype=bool)
+    count = 0
+    for group in range(groups):
+        rows = np.flatnonzero(bucket == group)
+        if not len(rows):
+            continue
+        encoded = data.take(pa.array(rows)).combine_chunks().dictionary_encode()
+        indices = encoded.indices.to_numpy().astype(np.int64)
+        scrubbed = pc.match_substring(encoded.dictionary, SCRUBBED).to_numpy(zero_copy_only=False)
+        codes[rows] = count + indices
+        usable[rows] = ~scrubbed[indices]
+        count += len(encoded.dictionary)
+    return codes, usable
 
 
 def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -185,7 +271,7 @@ def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     try:
         model.validate(frame, lazy=True)
         return frame, empty_issues()
-    except pa.errors.SchemaErrors as error:
+    except pandera.errors.SchemaErrors as error:
         cases = error.failure_cases
         rows = cases.dropna(subset=["index"])
         if len(rows) < len(cases):  # a table-level failure (dtype, missing column) is a bug, not bad input
@@ -206,10 +292,25 @@ def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
 def _sorted_by(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """frame.sort_values(columns, kind="stable"), without copying a frame that is sorted already
     (files are read in name order, rows in sheet order: the usual case)."""
-    codes = [pd.factorize(frame[c], sort=True, use_na_sentinel=False)[0] for c in columns]
+    codes = [_sort_codes(frame[c]) for c in columns]
     if not _lexsorted(codes):
         return frame.sort_values(columns, kind="stable")
     return frame
+
+
+def _sort_codes(values: pd.Series) -> np.ndarray:
+    """Integers in the order sort_values puts the values (NA last); equal values, equal codes.
+    Whole numbers without NA are their own codes (no hashing of a million row numbers); text in
+    long runs (a file's name on each of its rows) is coded once per run."""
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
+        return values.to_numpy(dtype=np.int64)
+    if isinstance(values.array, pd.arrays.ArrowStringArray) and len(values):
+        runs = pc.run_end_encode(arrow(values)).chunks
+        if sum(len(r.values) for r in runs) <= len(values) // 8:
+            lengths = np.concatenate([np.diff(r.run_ends.to_numpy(), prepend=0) for r in runs])
+            texts = pd.Series(pd.array(pa.chunked_array([r.values for r in runs]), dtype="str"))
+            return np.repeat(pd.factorize(texts, sort=True, use_na_sentinel=False)[0], lengths)
+    return pd.factorize(values, sort=True, use_na_sentinel=False)[0]
 
 
 def _lexsorted(codes: list[np.ndarray]) -> bool:

@@ -3,6 +3,8 @@ and joining per-row labels."""
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -117,3 +119,19 @@ def fixed(values: np.ndarray | pd.Series, decimals: int = 2, missing: str = "无
     values = np.asarray(values, dtype=float)
     text = np.char.mod(f"%.{decimals}f", np.nan_to_num(values)).astype(object)
     return np.where(np.isnan(values), missing, text)
+
+
+try:
+    _LIBC = ctypes.CDLL("libc.so.6") if sys.platform.startswith("linux") else None
+    _LIBC.malloc_trim  # glibc only (not musl)
+except (OSError, AttributeError):
+    _LIBC = None
+
+
+def release_memory() -> None:
+    """Hand the memory Arrow's allocator keeps after a stage back to the system. The allocator
+    holds freed pages for reuse, so each stage would otherwise start on top of the last one's
+    peak; the benchmark's measure is the process's peak resident memory (issue "Performance")."""
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:  # numpy's memory comes from the C allocator, which keeps freed pages too
+        _LIBC.malloc_trim(0)

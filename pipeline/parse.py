@@ -56,6 +56,9 @@ def normalise_label(text: str) -> str:
     return folded.rstrip("*")
 
 
+SLICE_ROWS = 500_000  # per_unique on values that barely repeat: rows per slice
+
+
 def per_unique(text: pd.Series, function, distinct: tuple[np.ndarray | None, pd.Series] | None = None) -> pd.Series:
     """Apply a Series -> Series function to the distinct values only, then spread the result back.
 
@@ -64,8 +67,10 @@ def per_unique(text: pd.Series, function, distinct: tuple[np.ndarray | None, pd.
     `distinct`: the column's `distinct_values`, when the caller has them already.
     """
     codes, uniques = distinct if distinct is not None else distinct_values(text)
-    if codes is None:  # values barely repeat (ids): apply to every value directly
-        result = function(text)
+    if codes is None:  # values barely repeat (ids): apply to every value directly, a slice at a
+        # time (the function works value by value) so that its copies of the text stay small
+        slices = [function(text.iloc[start:start + SLICE_ROWS]) for start in range(0, len(text), SLICE_ROWS)]
+        result = pd.concat(slices) if len(slices) > 1 else slices[0] if slices else function(text)
         result.index = text.index
         return result
     result = function(uniques)

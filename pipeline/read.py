@@ -295,7 +295,14 @@ def _read_parquet(path: Path) -> list[RawSheet]:
         table = pq.read_table(path)
     except Exception as error:
         raise InputError(f"{path.name}: Parquet 文件损坏(corrupt Parquet file: {str(error)[:120]})") from None
-    frame = table.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow")) if table.num_rows else pd.DataFrame(columns=table.column_names)
+    if table.num_rows and all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in table.schema.types):
+        # Each text column as one large_string array of its own, as pandas' `str` holds text: the
+        # reader's per-page buffers go at once instead of staying scattered among the kept ones.
+        frame = pd.DataFrame({name: pd.array(pa.concat_arrays([chunk.cast(pa.large_string()) for chunk in column.chunks]), dtype="str")
+                              for name, column in zip(table.column_names, table.columns)})
+        del table
+    else:
+        frame = table.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow")) if table.num_rows else pd.DataFrame(columns=table.column_names)
     names = [str(c) for c in frame.columns]
     grid = frame.astype("str").fillna("")
     grid.columns = range(len(names))

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
-import pyarrow as pa
 from filelock import FileLock
 
 from pipeline import config
 from pipeline.clean import Registry, SheetPart, clean_batch, prepare_sheet
 from pipeline.errors import InputError
 from pipeline.finalize import finalize
+from pipeline.frames import release_memory
 from pipeline.ingest_rules import IngestRules, load_ingest_rules
 from pipeline.parse import normalise_text, parse_datetime
 from pipeline.read import list_input_files, read_file, readable_name
@@ -127,13 +127,6 @@ def publish_tables(outputs: dict[str, pd.DataFrame], processed: Path, manifest: 
     finally:
         for temporary in staged.values():
             temporary.unlink(missing_ok=True)
-
-
-def release_memory() -> None:
-    """Hand the memory Arrow's allocator keeps after a stage back to the system. The allocator
-    holds freed pages for reuse, so each stage would otherwise start on top of the last one's
-    peak; the benchmark's measure is the process's peak resident memory (issue "Performance")."""
-    pa.default_memory_pool().release_unused()
 
 
 def local_time(epoch_seconds: float) -> pd.Timestamp:

@@ -28,7 +28,8 @@ from pipeline.events import (
     inspections_by_period, matches, overdue_hazard_events,
 )
 from pipeline.frames import (
-    DEDUCTION_COLUMNS, coded, ensure, finish_lost_points, fixed, lost_points_frame, string_join,
+    DEDUCTION_COLUMNS, coded, ensure, finish_lost_points, fixed, lost_points_frame, release_memory,
+    string_join,
 )
 from pipeline.indicators import INDICATORS, KEYS, indicator_values, period_counts
 from pipeline.periods import data_month_range, month_periods
@@ -214,16 +215,18 @@ def score_months(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | Non
     periods = month_periods(*span)
     inspections = inspection_events(enforcement, rulebook)
     grid = period_counts(inspections, hazards, registry, periods)
+    release_memory()  # the counting's per-row temporaries
     values = indicator_values(grid, sorted({i.indicator for c in rulebook.components for i in c.items}))
     events = {
         "inspections": inspections_by_period(inspections, periods),
-        "overdue_hazards": overdue_hazard_events(hazards, periods),
+        "overdue_hazards": overdue_hazard_events(hazards, periods, rulebook),
         "accidents": accidents_by_month(charged_accidents(accidents, rulebook), periods),
     }
     grid, values = grid.reset_index(drop=True), values.reset_index(drop=True)
     columns = {c: grid[c].array for c in KEYS + ["group", "name", "inspections"]}
     lost, flags, not_assessed, items = [], [], [], []
     for component in rulebook.components:
+        release_memory()  # each component's copies of event rows start from a clean slate
         scores, rows = score_component(component, grid, values, events)
         columns[component.key] = scores["score"].to_numpy()
         lost.append(rows)
@@ -245,7 +248,10 @@ def score_months(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | Non
     ranked = rank_months(table, rulebook)
     ranked["flags"] = string_join([ranked["flags"].to_numpy(dtype=object),
                                    np.where(ranked["ranking_group"].isna(), "未列入排名组", "")])
-    return _finish(ranked, rulebook), _finish_lost(pd.concat(lost, ignore_index=True))
+    # The events (copies of clean rows) go before the deductions are sorted, a copy of their own.
+    del events, charged, inspections
+    release_memory()
+    return _finish(ranked, rulebook), _finish_lost(lost)
 
 
 def _finish(frame: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
@@ -264,15 +270,23 @@ def _finish(frame: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
     return frame[SCORE_COLUMNS + EXTRA_COLUMNS + items].reset_index(drop=True)
 
 
-def _finish_lost(lost: pd.DataFrame) -> pd.DataFrame:
+def _finish_lost(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The deductions table: the rows of `parts` (emptied here: each row is then held once)
+    in their order. Each column is sorted in turn and its unsorted rows let go."""
     kinds = {"shortfall": 0, "not_assessed": 1, "start": 2, "deduction": 3, "zeroing": 4, "floor": 5}
-    lost = finish_lost_points(lost)
-    lost = lost.assign(_k=lost["kind"].map(kinds).astype("int64"))
+    lost = finish_lost_points(pd.concat(parts, ignore_index=True))
+    parts.clear()
     keys = ["period", "unit_id", "component", "_k", "rule", "source_file", "source_row", "record_id"]
     # = sort_values(keys, kind="mergesort", na_position="first"), on each key's sorted factorize
     # codes (NA = -1, first): comparing integers instead of text, a stable lexsort.
-    order = np.lexsort([pd.factorize(lost[key], sort=True)[0].astype(np.int32) for key in reversed(keys)])
-    return lost[DEDUCTION_COLUMNS].take(order).reset_index(drop=True)
+    codes = {key: pd.factorize(lost[key], sort=True)[0].astype(np.int32) for key in keys if key != "_k"}
+    codes["_k"] = lost["kind"].map(kinds).astype("int64").to_numpy()
+    order = np.lexsort([codes[key] for key in reversed(keys)])
+    del codes
+    columns = {}
+    for column in DEDUCTION_COLUMNS:
+        columns[column] = lost.pop(column).take(order).reset_index(drop=True)
+    return pd.DataFrame(columns)
 
 
 def item_table(monthly_scores: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from pipeline.assess import assess_year
-from pipeline.frames import ensure
+from pipeline.frames import ensure, release_memory
 from pipeline.periods import data_month_range
 from pipeline.rank import rank_change
 from pipeline.rulebook import Rulebook
@@ -51,6 +51,9 @@ def score_all(clean: Mapping[str, pd.DataFrame | None], registry: pd.DataFrame,
         monthly = pd.concat([p[0] for p in parts], ignore_index=True)
         deductions = pd.concat([p[1] for p in parts], ignore_index=True)
         monthly["rank_change"] = rank_change(monthly)  # across the year boundary too
+    # The months' events are gone: their memory goes back to the system before the year's are
+    # made (Arrow's allocator would otherwise hold it, and the peak would stack them).
+    release_memory()
     annual = [assess_year(y, monthly, accidents, hazards, review, registry, rulebook_of(rulebook, y))
               for y in years]
     warnings = [w for frame in annual for w in frame.attrs.get("warnings", [])]

@@ -1,0 +1,58 @@
+"""The integer keys the batch-level duplicate check compares (pipeline.finalize)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import config, finalize
+from pipeline.ingest_rules import load_ingest_rules
+
+RULES = load_ingest_rules(config.INGEST_RULES)
+
+
+def test_repeated_keys_are_found_whatever_their_range():
+    rng = np.random.default_rng(1)
+    for high in (10, 1_000, 2**40, 2**62):
+        keys = rng.integers(0, high, 5_000, dtype=np.int64)
+        keys[:50] = keys[50:100]  # some certain repeats
+        expected = pd.Series(keys).duplicated(keep=False).to_numpy()
+        assert (finalize._repeated(keys) == expected).all()
+
+
+def test_combined_keys_are_equal_exactly_when_every_part_is():
+    rng = np.random.default_rng(2)
+    parts = [(rng.integers(0, size, 2_000), size) for size in (3, 2**31, 2**31, 7)]
+    key = finalize._combined(parts)
+    pairs = pd.DataFrame({i: codes for i, (codes, _) in enumerate(parts)})
+    assert (pd.Series(key).duplicated(keep=False).to_numpy() == pairs.duplicated(keep=False).to_numpy()).all()
+
+
+def test_sort_codes_follow_sort_values_with_na_last():
+    text = pd.Series(["b"] * 40 + [None] * 20 + ["a"] * 40, dtype="str")  # long runs: coded per run
+    rows = pd.Series([3, 1, 2] * 33 + [0], dtype="Int64")
+    for column in (text, rows, text.sample(frac=1, random_state=0).reset_index(drop=True)):
+        codes = finalize._sort_codes(column)
+        assert (np.argsort(codes, kind="stable") == column.sort_values(kind="stable").index.to_numpy()).all()
+
+
+def hazards(ids: list[str | None], sheets: list[str]) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame({
+        "hazard_id": pd.Series(ids, dtype="str"), "unit": "东湖办事处", "enterprise": pd.Series([f"企业{i}" for i in range(n)], dtype="str"),
+        "found_at": pd.Timestamp("2020-01-02"), "deadline": pd.Timestamp("2020-01-20"), "rectified_at": pd.NaT,
+        "level": "一般", "supervised": pd.array([False] * n, dtype="boolean"), "source": "部门检查", "unit_id": "T01",
+        "source_file": pd.Series(sheets, dtype="str"), "source_sheet": "Sheet1",
+        "source_row": pd.Series(range(4, 4 + n), dtype="Int64"), "_title_period": "",
+    }).astype({"unit": "str", "level": "str", "source": "str", "unit_id": "str", "source_sheet": "str", "_title_period": "str"})
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_ids_equal_once_upper_cased_without_spaces_are_one_record_the_latest_wins(monkeypatch, grouped):
+    if grouped:  # the grouped coding used for millions of ids gives the same answer
+        monkeypatch.setattr(finalize, "ID_GROUPS_FROM", 0)
+    frame = hazards(["yh-1", "YH-2", "YH- 1", "[已脱敏]", "[已脱敏]", None, "YH-2"],
+                    ["a.xlsx", "a.xlsx", "b.xlsx", "a.xlsx", "b.xlsx", "b.xlsx", "c.xlsx"])
+    kept, issues = finalize.drop_duplicates("hazards", frame, RULES)
+    assert kept["hazard_id"].tolist()[:3] == ["YH- 1", "[已脱敏]", "[已脱敏]"]  # scrubbed ids identify nothing
+    assert issues["source_file"].tolist() == ["a.xlsx", "a.xlsx"]
+    assert issues["reason"].str.endswith(("保留 b.xlsx Sheet1 第6行", "保留 c.xlsx Sheet1 第10行")).all()

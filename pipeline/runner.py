@@ -23,7 +23,6 @@ from filelock import FileLock
 from pipeline import config
 from pipeline.clean import Registry, SheetPart, clean_batch, prepare_sheet
 from pipeline.errors import InputError
-from pipeline.finalize import finalize
 from pipeline.frames import release_memory
 from pipeline.ingest_rules import IngestRules, load_ingest_rules
 from pipeline.parse import normalise_text, parse_datetime
@@ -221,6 +220,8 @@ def _up_to_date(processed: Path, stamp: str, score: bool) -> bool:
 
 
 def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score) -> ProcessResult:
+    from pipeline.finalize import finalize  # here: it loads pandera, which a run with nothing to do never needs
+
     started = time.perf_counter()
     parts: list[tuple[Path, str, str, SheetPart]] = []
     rows: list[dict] = []

@@ -160,7 +160,6 @@ def _kernel_environment() -> None:
 # (IPKernelApp.exec_lines), so the kernel is ready with them when its notebook arrives. A failure
 # here only logs; the notebook's own import cell then fails with the real message.
 PRELOAD = ("import pipeline.report_monthly, pipeline.report_scorecard, pipeline.report_annual, pipeline.score, "
-           "pipeline.schemas, "
            "pyarrow.parquet; pipeline.svg.outlines()")
 # Quiet kernel log (its note on unencrypted local TCP, its interrupt at shutdown); errors in cells
 # still reach the notebook and stop the run.

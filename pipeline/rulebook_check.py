@@ -9,8 +9,10 @@ Both return lists of messages; pipeline/rulebook.py turns them into one InputErr
 
 from __future__ import annotations
 
+import ast
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pipeline.indicators import INDICATORS
@@ -26,16 +28,30 @@ ITEMS, GROUPS, PARTS = ("各项分值", "items' points"), ("各组分值", "grou
 
 @functools.cache
 def event_columns() -> dict[str, set[str]]:
-    """Columns a `where` condition or `per` may name, per event table (pipeline/events.py). Read
-    from the schemas when first needed: importing them loads pandera (half a second), which a
-    command that only picks a rulebook file does not need."""
-    from pipeline.schemas import Accidents, Enforcement, Hazards, columns_of
-
+    """Columns a `where` condition or `per` may name, per event table (pipeline/events.py): the
+    fields of the clean tables' models in pipeline/schemas.py, read from its source. Importing the
+    models would load pandera (half a second) in every report kernel that reads a rulebook; the
+    test pins these sets to the models' own columns."""
+    fields = model_fields(Path(__file__).with_name("schemas.py"))
     return {
-        "inspections": set(columns_of(Enforcement)),
-        "overdue_hazards": set(columns_of(Hazards)),
-        "accidents": set(columns_of(Accidents)) | {"role"},
+        "inspections": set(fields["Enforcement"]),
+        "overdue_hazards": set(fields["Hazards"]),
+        "accidents": set(fields["Accidents"]) | {"role"},
     }
+
+
+def model_fields(source: Path) -> dict[str, list[str]]:
+    """Each class's annotated fields in a module's source, its base classes' first."""
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+
+    def fields(name: str) -> list[str]:
+        node = classes[name]
+        inherited = [f for base in node.bases if isinstance(base, ast.Name) and base.id in classes for f in fields(base.id)]
+        own = [item.target.id for item in node.body if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)]
+        return inherited + own
+
+    return {name: fields(name) for name in classes}
 COUNT_COLUMNS = {"deaths", "serious_injuries", "injuries", "direct_loss_wan", "hazards_found"}
 
 

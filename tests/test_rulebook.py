@@ -113,3 +113,15 @@ def test_rulebook_for_year_picks_same_year_else_latest_earlier_else_earliest(tmp
 
 def test_the_project_rules_folder_has_a_rulebook_for_2020():
     assert rulebook_for_year(RULEBOOK_2020.parent, 2020) == RULEBOOK_2020
+
+
+def test_rule_columns_are_the_clean_tables_columns():
+    """The rulebook check reads the models' fields from schemas.py's source (no pandera import);
+    they must be exactly what the models declare."""
+    from pipeline import rulebook_check
+    from pipeline.schemas import Accidents, Enforcement, Hazards, columns_of
+
+    columns = rulebook_check.event_columns()
+    assert columns["inspections"] == set(columns_of(Enforcement))
+    assert columns["overdue_hazards"] == set(columns_of(Hazards))
+    assert columns["accidents"] == set(columns_of(Accidents)) | {"role"}

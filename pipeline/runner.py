@@ -70,10 +70,14 @@ def fingerprint(raw: Path, inputs: list[Path], rules_paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _temporary_name(target: Path) -> Path:
+    return target.with_name(f".{target.stem}.{os.getpid()}.tmp")
+
+
 def _stage_parquet(frame: pd.DataFrame, target: Path) -> Path:
     """Write a table beside its target under a hidden temporary name (".name.<pid>.tmp", made with
     the usual permissions, unlike mkstemp's owner-only ones) and return that name."""
-    temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp")
+    temporary = _temporary_name(target)
     try:
         frame.to_parquet(temporary, index=False)
     except BaseException:
@@ -100,22 +104,20 @@ def publish_tables(outputs: dict[str, pd.DataFrame], processed: Path, manifest: 
     between leaves no manifest: the folder is then known to be incomplete and the next run redoes
     the work instead of skipping it.
     """
-    staged: dict[str, Path] = {}
+    # Every temporary name is known before anything is written (the rule of _stage_parquet), so
+    # whatever happens — a failing writer, Ctrl-C while the writer threads still run — none is left.
+    staged = {name: _temporary_name(processed / f"{name}.parquet") for name in outputs}
     try:
         # Two tables at a time: Parquet encoding and compression release the GIL, and the big
         # clean tables take most of the time. Each file is written alone, so its bytes do not
         # depend on the threads.
-        futures = {}
+        pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
         try:
-            with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-                for name, frame in outputs.items():
-                    futures[name] = pool.submit(_stage_parquet, frame, processed / f"{name}.parquet")
-        finally:  # every written temporary is known, so that it is removed if anything failed
-            written = [(n, f) for n, f in futures.items() if f.done() and not f.cancelled() and f.exception() is None]
-            staged.update((name, future.result()) for name, future in written)
-        failed = [f.exception() for f in futures.values() if not f.cancelled() and f.exception() is not None]
-        if failed:
-            raise failed[0]
+            futures = [pool.submit(_stage_parquet, frame, processed / f"{name}.parquet") for name, frame in outputs.items()]
+            for future in futures:
+                future.result()  # the first failure, if any (Ctrl-C lands here, while the writers run)
+        finally:  # also on Ctrl-C: the running writers finish before their files are removed below
+            pool.shutdown(wait=True, cancel_futures=True)
         (processed / MANIFEST).unlink(missing_ok=True)
         for name in list(staged):
             os.replace(staged[name], processed / f"{name}.parquet")

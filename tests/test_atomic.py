@@ -133,3 +133,26 @@ def test_tables_are_readable_by_others(folders):
     os.umask(umask)
     for path in previous.glob("*.parquet"):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path.name
+
+
+def test_ctrl_c_while_the_tables_are_written_leaves_no_temporary_file(tmp_path, monkeypatch):
+    import _thread
+    import threading
+    import time
+
+    import pandas as pd
+
+    from pipeline import runner
+
+    write = runner._stage_parquet
+
+    def slow(frame, target):
+        time.sleep(0.6)
+        return write(frame, target)
+
+    monkeypatch.setattr(runner, "_stage_parquet", slow)
+    threading.Timer(0.2, _thread.interrupt_main).start()  # Ctrl-C while both writer threads run
+    with pytest.raises(KeyboardInterrupt):
+        runner.publish_tables({f"t{i}": pd.DataFrame({"a": [i]}) for i in range(3)}, tmp_path, {"x": 1})
+    time.sleep(1.0)  # a writer still running would create its file now
+    assert list(tmp_path.iterdir()) == []

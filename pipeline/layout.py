@@ -12,8 +12,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from pipeline.ingest_rules import IngestRules
 from pipeline.parse import normalise_label
 from pipeline.read import RawSheet

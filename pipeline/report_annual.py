@@ -82,11 +82,8 @@ def assessment_tables(data: ReportData, year: str | int) -> Html:
     table = assessment_rows(data, year)
     if table.empty:
         return rh.note(f"{year}年没有年度考核数据。")
-    out = Html("")
-    for group in rt.group_sequence(table["排名组"]):
-        part = table.loc[table["排名组"] == group].drop(columns=["排名组"]).reset_index(drop=True)
-        marked = part["一票否决"].fillna(False) | part["黄牌警告"].fillna(False) | (part["名次稳健性"] != "稳健")
-        out += rh.heading(f"{group}（{len(part)}个单位）") + rh.table(part, highlight=marked, classes="report-table ranking")
+    out = rh.group_tables(table, lambda part: part["一票否决"].fillna(False) | part["黄牌警告"].fillna(False)
+                          | (part["名次稳健性"] != "稳健"))
     return out + rh.note("满分：执法质量30、隐患排查治理25、事故控制30、重点工作15，另加分不超过5。"
                          "名次区间为权重扰动下名次的5%–95%分位；区间跨越前3名、后3名或优秀等级界线的标为不稳健。")
 

@@ -315,6 +315,17 @@ def screen_only(block: Html, printed_note: str = "") -> Html:
     return Html(f'<div class="screen-only">{block}</div>{note_html}')
 
 
+def group_tables(frame: pd.DataFrame, highlight=None) -> Html:
+    """One ranking table per ranking group (column 排名组, in the usual group order), each under a
+    heading naming the group and its number of units; `highlight(part)` marks rows."""
+    out = Html("")
+    for group in rt.group_sequence(frame["排名组"]):
+        part = frame.loc[frame["排名组"] == group].drop(columns=["排名组"]).reset_index(drop=True)
+        marks = highlight(part) if highlight is not None else None
+        out += heading(f"{group}（{len(part)}个单位）") + table(part, highlight=marks, classes="report-table ranking")
+    return out
+
+
 def heading(text: str, level: int = 3) -> Html:
     return Html(f"<h{level}>{esc(text)}</h{level}>")
 

@@ -75,11 +75,7 @@ def ranking_tables(data: ReportData, period: str) -> Html:
     rows = ranking_rows(data, period)
     if rows.empty:
         return rh.note(f"{rt.month_label(period)}没有得分数据。")
-    out = Html("")
-    for group in rt.group_sequence(rows["排名组"]):
-        part = rows.loc[rows["排名组"] == group].drop(columns=["排名组"]).reset_index(drop=True)
-        out += rh.heading(f"{group}（{len(part)}个单位）") + rh.table(part, classes="report-table ranking")
-    return out + rh.note("排名按综合得分（保留两位小数）竞争排名；同分依次比较执法质量、隐患排查治理、死亡人数、单位编号。")
+    return rh.group_tables(rows) + rh.note("排名按综合得分（保留两位小数）竞争排名；同分依次比较执法质量、隐患排查治理、死亡人数、单位编号。")
 
 
 def component_chart(data: ReportData, period: str) -> Html:

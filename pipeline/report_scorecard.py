@@ -69,6 +69,8 @@ def indicators(data: ReportData, unit_id: str, period: str) -> Html:
     table = data.get("indicators")
     if table is not None and not table.empty:
         mine = table.loc[(table["unit_id"] == unit_id) & (table["period"].astype("str") == period)]
+        if "label" in mine.columns:  # the rulebook's Chinese name of the indicator, not its key
+            mine = mine.assign(item=mine["label"].where(mine["label"].notna(), mine["item"]))
         labels = {"component": "分项", "item": "指标", "actual": "实际值", "target": "目标值",
                   "points": "得分", "max_points": "满分", "note": "说明"}
         shown = mine[[c for c in labels if c in mine.columns]].rename(columns=labels)

@@ -58,3 +58,20 @@ def test_annex_is_scoped_to_the_month(data):
     february = str(monthly.quarantine_summary(data, "2020-02"))
     assert "未知单位" not in february and "罚款金额无法识别" in february
     assert "坏文件.xls" in str(monthly.files_summary(data, "2020-02"))
+
+
+
+
+def test_scorecard_indicators_are_named_in_chinese(tmp_path):
+    import pandas as pd
+
+    from pipeline import report_scorecard
+
+    data = rh.load_tables(fx.write_processed(tmp_path / "processed"))
+    data.tables["indicators"] = pd.DataFrame({
+        "unit_id": ["T05", "T05"], "period": ["2020-03", "2020-03"], "component": ["A", "A"],
+        "item": ["inspection_frequency", "custom_item"], "label": ["检查频次", None],
+        "actual": [0.8, 1.0], "target": [2.0, 1.0], "points": [2.4, 3.0], "max_points": [6.0, 3.0]})
+    page = str(report_scorecard.indicators(data, "T05", "2020-03"))
+    assert "<td>检查频次</td>" in page and "inspection_frequency" not in page
+    assert "<td>custom_item</td>" in page  # no label: the key is the best name there is

@@ -151,9 +151,6 @@ def _kernel_environment() -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's frozen-modules note
     os.environ.setdefault("MPLBACKEND", "Agg")  # an analyst's own matplotlib figure in a notebook: no display
-    from pipeline import fonts
-
-    fonts.use_fontconfig()  # before WeasyPrint (Pango) first loads fonts, here and in the kernels
 
 
 # What the report notebooks import (and the charts' font outlines), loaded while a kernel starts

@@ -24,7 +24,7 @@ from pipeline.errors import InputError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Library modules whose change changes a report's content.
-REPORT_CODE = ["charts.py", "config.py", "export.py", "fonts.py", "html_page.py", "narrative.py", "pdf.py", "report_annual.py", "svg.py",
+REPORT_CODE = ["charts.py", "config.py", "export.py", "fonts.py", "html_page.py", "narrative.py", "pdf.py", "print.typ", "report_annual.py", "svg.py",
                "report_helpers.py", "report_monthly.py", "report_scorecard.py", "report_tables.py"]
 BUILD_DIR_NAME = ".build"
 

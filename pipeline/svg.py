@@ -247,8 +247,8 @@ _PLACE = re.compile(r"(?:rotate\((?P<turn>[-\d.]+ [-\d.]+ [-\d.]+)\) )?"
 def outlines_to_text(root) -> None:
     """Swap every outlined text of the charts under `root` (an lxml tree) for an SVG `<text>` at the
     same place, size and colour, and drop the glyph definitions. For printing where the project's
-    font is installed (the PDF: WeasyPrint finds Noto Sans SC through fontconfig): WeasyPrint draws
-    glyph outlines placed by `<use>` several times slower than the same text."""
+    font is at hand (the PDF: Typst is given its folder), so the PDF's text layer holds the charts'
+    labels too (searchable, and scanned for personal data like the rest)."""
     for defs in root.xpath("//svg/defs"):
         defs.getparent().remove(defs)
     units = outlines().units

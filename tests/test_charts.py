@@ -160,15 +160,15 @@ def test_chinese_is_drawn_with_the_projects_font_not_the_viewers():
 
 
 def test_printing_swaps_outlines_for_text_at_the_same_place():
-    import lxml.html
-
     from pipeline import pdf
 
     chart = charts.rank_trends(pd.DataFrame({"unit_id": ["T01"], "name": ["南湖办事处"], "period": ["2020-03"],
                                              "rank": [1], "ranking_group": ["属地单位"]}), "走势")
-    printed = lxml.html.document_fromstring(pdf.printable(f"<html><body>{chart}</body></html>"))
-    assert not printed.xpath("//use") and not printed.xpath("//defs")
-    label = printed.xpath("//text[@class='label']")[0]
+    (figure,) = pdf.blocks(f"<html><body>{chart}</body></html>")
+    printed = ET.fromstring(figure["svg"])  # standalone SVG, as Typst reads it
+    assert printed.get("viewBox") == ET.fromstring(str(chart)).get("viewBox")  # spelled as SVG spells it
+    assert printed.find(".//s:use", NS) is None and printed.find(".//s:defs", NS) is None
+    label = printed.find(".//s:text[@class='label']", NS)
     outlined = ET.fromstring(str(chart)).find(".//s:g[@class='label']", NS)
     assert label.text == "南湖办事处" and label.get("fill") == outlined.get("fill")
     x, y = outlined.get("transform").split("translate(")[1].split(")")[0].split()

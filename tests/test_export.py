@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import report_fixtures as fx
 
-from pipeline import export, pdf
+from pipeline import export
 from pipeline import report_helpers as rh
 
 
@@ -87,42 +87,3 @@ def test_annual_workbook(tmp_path, data):
     body = frame.iloc[1:]
     assert set(body["单位 (unit)"]) == set(fx.UNITS["name"])
     assert list(body.loc[body["单位 (unit)"] == "青山办事处", "一票否决 (veto)"]) == ["是"]
-
-
-def test_pdf_source_leaves_out_screen_only_lists():
-    page = ('<html><body><p>排名</p><div class="note screen-only"><table><tr><td>长清单</td></tr></table></div>'
-            '<p class="print-only">清单见 HTML 版</p></body></html>')
-    printable = pdf.printable(page)
-    assert "长清单" not in printable and "排名" in printable and "清单见 HTML 版" in printable
-
-
-def test_printed_tables_get_column_widths_from_their_text():
-    import lxml.html
-
-    from pipeline.svg import text_width
-
-    size = pdf.TABLE_FONT_PT
-    page = ("<html><body><table><thead><tr><th>单位</th><th>得分</th></tr></thead>"
-            "<tbody><tr><td>港口物流园管理处</td><td>79.08</td></tr></tbody></table>"
-            f"<table><tr><td>{'很长的说明' * 20}</td><td>SG2020-0123456789</td>{('<td>' + '另一段很长的说明' * 20 + '</td>') * 3}</tr></table>"
-            f"<table><tr><td>{'X' * 200}</td><td>{'Y' * 200}</td></tr></table>"
-            "<table><tr><td colspan='2'>合并</td></tr></table></body></html>")
-    narrow, wide, unfit, merged = lxml.html.document_fromstring(pdf.printable(page)).iter("table")
-
-    def widths(table):
-        return [float(col.get("style").split(":")[1].rstrip("pt")) for col in table.iter("col")]
-
-    # Each column as wide as its widest cell, measured with the font, plus the cell's padding.
-    assert widths(narrow) == [pytest.approx(text_width("港口物流园管理处", size) + pdf.CELL_PADDING_PT, abs=0.1),
-                              pytest.approx(max(text_width("79.08", size), text_width("得分", size * 1.06))
-                                            + pdf.CELL_PADDING_PT, abs=0.1)]
-    assert "table-layout: fixed" in narrow.get("style")
-    # Too wide for the page: the long Chinese cells shrink, but never below the longest unbreakable
-    # run (the id must not spill into the next column).
-    first, ident, *_ = widths(wide)
-    assert sum(widths(wide)) == pytest.approx(pdf.PRINT_WIDTH_PT, abs=0.5)
-    assert ident >= text_width("SG2020-0123456789", size) + pdf.CELL_PADDING_PT - 0.1
-    assert first < pdf.WIDEST_CELL_PT + pdf.CELL_PADDING_PT
-    # Runs that cannot fit side by side: WeasyPrint's own layout; merged cells: left alone.
-    assert unfit.find("colgroup") is None and unfit.get("style") is None
-    assert merged.find("colgroup") is None and merged.get("style") is None

@@ -91,6 +91,15 @@ def outlines() -> Outlines:
     return Outlines(font_path())
 
 
+@cache
+def units_per_em() -> int:
+    """The font's design units per em, from its head table alone (cmap and outlines stay unread:
+    the PDF's driver needs only this)."""
+    from fontTools.ttLib import TTFont
+
+    return TTFont(str(font_path()), lazy=True)["head"].unitsPerEm
+
+
 def text_width(text: str, size: float) -> float:
     """Width in px of `text` at font size `size`, from the font's advance widths (an estimate, one
     em for wide characters and 0.6 em for others, where the font lacks a character)."""
@@ -251,7 +260,7 @@ def outlines_to_text(root) -> None:
     labels too (searchable, and scanned for personal data like the rest)."""
     for defs in root.xpath("//svg/defs"):
         defs.getparent().remove(defs)
-    units = outlines().units
+    units = units_per_em()
     for group in root.xpath("//svg//g[@data-text]"):
         place = _PLACE.fullmatch(group.get("transform", ""))
         if place is None:

@@ -18,6 +18,9 @@ Charts are printed from their SVG, with the outlined text swapped back to text
 
 from __future__ import annotations
 
+import base64
+import copy
+import html
 import json
 import re
 import threading
@@ -31,23 +34,37 @@ TEMPLATE = Path(__file__).resolve().parent / "print.typ"
 _SKIPPED = {"head", "script", "style", "template", "title", "noscript", "button", "input", "select", "colgroup"}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 3, "h5": 3, "h6": 3}
 _BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "figure", "figcaption", "table",
-           "ul", "ol", "li", "pre", "blockquote", "details", "summary", "svg", "hr", "dl", "dt", "dd", *_HEADINGS}
+           "ul", "ol", "li", "pre", "blockquote", "details", "summary", "svg", "hr", "dl", "dt", "dd", "caption",
+           "nav", "aside", "address", *_HEADINGS}
 _BOLD, _ITALIC, _CODE = {"strong", "b", "th"}, {"em", "i"}, {"code", "kbd", "samp", "tt"}
 _PAR_CLASSES = ("report-issuer", "note")  # styled in print.typ; others print as plain paragraphs
 _BOX_CLASSES = ("summary",)
-# lxml's HTML parser lowercases attribute names; SVG needs these spelled as SVG spells them.
+# lxml's HTML parser lowercases names; SVG needs these spelled as SVG spells them.
 _SVG_CAMEL = {name.lower(): name for name in (
     "viewBox", "preserveAspectRatio", "textLength", "lengthAdjust", "gradientTransform", "gradientUnits",
-    "patternUnits", "patternTransform", "markerWidth", "markerHeight", "refX", "refY", "clipPathUnits")}
-_SPACE = re.compile(r"\s+")
-_BREAK = "\u2028"  # a <br> while runs are gathered (HTML white space, newlines too, is one space)
+    "patternUnits", "patternTransform", "patternContentUnits", "markerWidth", "markerHeight", "markerUnits",
+    "refX", "refY", "clipPathUnits", "maskUnits", "maskContentUnits", "filterUnits", "primitiveUnits",
+    "stdDeviation", "pathLength", "startOffset", "spreadMethod", "baseFrequency", "numOctaves",
+    "kernelMatrix", "surfaceScale", "specularExponent", "stitchTiles", "tableValues", "xChannelSelector",
+    "yChannelSelector", "attributeName", "repeatCount", "keyTimes", "keySplines", "calcMode")}
+_SVG_ELEMENTS = {name.lower(): name for name in (
+    "linearGradient", "radialGradient", "clipPath", "textPath", "foreignObject", "feGaussianBlur",
+    "feOffset", "feBlend", "feColorMatrix", "feComposite", "feFlood", "feMerge", "feMergeNode",
+    "feMorphology", "feTurbulence", "feDropShadow", "feImage", "feTile", "animateTransform")}
+_SVG_NS = "http://www.w3.org/2000/svg"
+_SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML white space; no-break and ideographic spaces stay
+_BREAK = "\x00"  # a <br> while runs are gathered (never in the text: see _XML_INVALID)
+# Characters XML (and so lxml) refuses; never visible on the page either.
+_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_LONG_RUN = re.compile(r"[!-~]{30,}")  # a Latin run this long (a path, a checksum) may need breaking
+_MAX_COLSPAN = 100
 
 _COMPILER: list = []
 _COMPILER_LOCK = threading.Lock()
 
 
 class PdfError(RuntimeError):
-    """Typst could not set the page (a message the report driver prints as it is)."""
+    """The page could not be printed (a message the report driver prints as it is)."""
 
 
 def pdf_bytes(page: str) -> bytes:
@@ -55,49 +72,57 @@ def pdf_bytes(page: str) -> bytes:
     lists left out."""
     import typst
 
-    document = {"title": _title(page), "font": fonts.FONT_FAMILY, "blocks": blocks(page)}
+    try:
+        title, content = document(page)
+    except Exception as error:  # a page lxml or the block reader cannot take: say so, as the PDF's
+        raise PdfError(f"PDF 排版失败，页面无法读取(the page could not be read for the PDF): "
+                       f"{type(error).__name__}: {error}") from None
+    data = json.dumps({"title": title, "font": fonts.FONT_FAMILY, "blocks": content}, ensure_ascii=False)
     with _COMPILER_LOCK:
         compiler = _compiler()
-        try:
-            return compiler.compile(sys_inputs={"blocks": json.dumps(document, ensure_ascii=False)})
-        except typst.TypstError as error:
-            raise PdfError(f"PDF 排版失败(Typst could not set the PDF): {error.message}") from None
+    try:
+        return compiler.compile(sys_inputs={"blocks": data})
+    except typst.TypstError as error:
+        raise PdfError(f"PDF 排版失败(Typst could not set the PDF): {error.message}") from None
 
 
 def _compiler():
-    """One Typst compiler per process, with the template and the font loaded once (call with the lock)."""
+    """One Typst compiler per process, with the template and the fonts loaded once (call with the
+    lock). The project's font comes first by name (print.typ); the system's fonts stay as
+    fallbacks for a character it lacks (a rare character in a name), as a browser would use them."""
     if not _COMPILER:
         import typst
 
-        font = fonts.font_path()
-        _COMPILER.append(typst.Compiler(TEMPLATE, root=TEMPLATE.parent, font_paths=[str(font.parent)],
-                                        ignore_system_fonts=True))
+        _COMPILER.append(typst.Compiler(TEMPLATE, root=TEMPLATE.parent, font_paths=[str(fonts.font_path().parent)]))
     return _COMPILER[0]
 
 
 def warm() -> None:
-    """Load Typst, the template and the font now, ahead of the first PDF (a one-line page)."""
+    """Load Typst, the template and the fonts now, ahead of the first PDF (a one-line page)."""
     pdf_bytes("<html><body><p>预热</p></body></html>")
-
-
-def _title(page: str) -> str:
-    match = re.search(r"<title>(.*?)</title>", page, re.S)
-    return _SPACE.sub(" ", match.group(1)).strip() if match else ""
 
 
 def blocks(page: str) -> list[dict]:
     """The page's printed content as blocks (see print.typ for how each kind is set):
-    heading {level, class, runs}, par {class, runs}, table {class, columns, header_rows, rows},
-    figure {svg, label}, list {ordered, items}, box {class, blocks}. A run is {t, b, i, code}."""
+    heading {level, class, runs}, par {class, runs}, table {class, columns, header_rows, cells},
+    figure {svg, label}, list {ordered, items}, box {class, blocks}. A run is {t, b, i, code, sup, sub}."""
+    return document(page)[1]
+
+
+def document(page: str) -> tuple[str, list[dict]]:
+    """(the page's title, its blocks)."""
     import lxml.html
 
-    tree = lxml.html.document_fromstring(page)
+    tree = lxml.html.document_fromstring(_XML_INVALID.sub("", page) or "<html></html>")
     for element in tree.xpath('//*[contains(concat(" ", normalize-space(@class), " "), " screen-only ")]'
                               ' | //a[contains(concat(" ", normalize-space(@class), " "), " anchor-link ")]'):
+        if element.getparent() is None:  # the whole page is screen-only
+            return "", []
         element.drop_tree()  # keeps the element's tail text
     outlines_to_text(tree)
+    title = _SPACE.sub(" ", tree.findtext("head/title") or "").strip()
     body = tree.find("body")
-    return _children(body if body is not None else tree, "")
+    return title, _children(body if body is not None else tree, "")
 
 
 def _classes(element) -> set[str]:
@@ -121,11 +146,11 @@ def _children(element, context: str) -> list[dict]:
     for child in element:
         if not isinstance(child.tag, str) or child.tag in _SKIPPED:
             pass
-        elif child.tag in _BLOCKS:
+        elif child.tag in _BLOCKS or child.tag == "img" and _image(child) is not None:
             flush()
             out.extend(_block(child, context))
         else:
-            pending.extend(_inline(child, False, False, False))
+            pending.extend(_inline(child, {}))
         if child.tail:
             pending.append(_run(child.tail))
     flush()
@@ -138,20 +163,25 @@ def _block(element, context: str) -> list[dict]:
         runs = _tidy(_inline_content(element))
         klass = "report-title" if "report-title" in classes else ""
         return [{"kind": "heading", "level": _HEADINGS[tag], "class": klass, "runs": runs}] if runs else []
-    if tag == "p":
+    if tag in ("p", "dt", "dd", "summary", "figcaption", "caption"):
         runs = _tidy(_inline_content(element))
-        klass = next((c for c in _PAR_CLASSES if c in classes), context)
+        klass = next((c for c in _PAR_CLASSES if c in classes), "note" if tag in ("figcaption", "caption") else context)
         return [{"kind": "par", "class": klass, "runs": runs}] if runs else []
     if tag == "table":
-        return _table(element)
+        caption = [b for c in element if isinstance(c.tag, str) and c.tag == "caption" for b in _block(c, context)]
+        return caption + _table(element)
     if tag == "svg":
         return [_figure(element)]
+    if tag == "img":
+        return [_image(element)]
     if tag in ("ul", "ol"):
-        items = [_tidy(_inline_content(li)) for li in element if isinstance(li.tag, str) and li.tag == "li"]
+        items = [_tidy(_inline_content(li)) for li in element if isinstance(li.tag, str)]
         items = [item for item in items if item]
-        return [{"kind": "list", "ordered": tag == "ol", "items": items}] if items else []
+        stray = _tidy([_run(element.text or "")] + [_run(li.tail or "") for li in element])
+        return ([{"kind": "list", "ordered": tag == "ol", "items": items}] if items else []) + \
+            ([{"kind": "par", "class": context, "runs": stray}] if stray else [])
     if tag == "pre":
-        text = element.text_content().strip("\n")
+        text = _XML_INVALID.sub("", element.text_content()).strip("\n")
         return [{"kind": "par", "class": "", "runs": [{"t": text, "code": True}]}] if text.strip() else []
     if tag == "hr":
         return []
@@ -163,109 +193,178 @@ def _block(element, context: str) -> list[dict]:
 
 
 def _table(table) -> list[dict]:
-    """Rows in document order (thead, tbody, bare rows, tfoot); the header rows are the thead's.
-    `columns`: the grid's width, counting cells that spans from rows above occupy."""
-    rows = table.xpath("./thead/tr | ./tbody/tr | ./tr | ./tfoot/tr")
-    header_rows = len(table.xpath("./thead/tr"))
-    printed, occupied = [], {}
+    """Every cell at its place in the grid (x: column, y: row), as a browser places it: rows in
+    the order thead, tbody and bare rows, tfoot; a cell skips the places spans from above hold; a
+    colspan that would run into such a place stops before it; a rowspan ends with its section (the
+    header) or the table. `column` is the cell's position in its row (what CSS nth-child counts)."""
+    head = table.xpath("./thead/tr")
+    rows = head + table.xpath("./tbody/tr | ./tr") + table.xpath("./tfoot/tr")
+    header_rows = len(head)
+    cells, occupied = [], set()
     for r, row in enumerate(rows):
-        cells, column = [], 0
+        column = 0
         for position, cell in enumerate(c for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")):
-            while occupied.get((r, column)):
+            while (r, column) in occupied:
                 column += 1
-            colspan, rowspan = _span(cell.get("colspan")), _span(cell.get("rowspan"))
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    occupied[(r + dr, column + dc)] = True
-            cells.append({"runs": _tidy(_inline_content(cell, bold=False)), "header": cell.tag == "th",
-                          "colspan": colspan, "rowspan": min(rowspan, len(rows) - r), "column": position})
-            column += colspan
-        if cells:
-            printed.append({"highlight": "highlight" in _classes(row), "cells": cells})
-    if not printed:
+            colspan, rowspan = min(_span(cell.get("colspan")), _MAX_COLSPAN), _span(cell.get("rowspan"))
+            rowspan = min(rowspan, (header_rows if r < header_rows else len(rows)) - r)
+            width = 1
+            while width < colspan and (r, column + width) not in occupied:
+                width += 1
+            occupied.update((r + dr, column + dc) for dr in range(rowspan) for dc in range(width))
+            cells.append({"runs": _tidy(_inline_content(cell)), "header": cell.tag == "th", "x": column, "y": r,
+                          "colspan": width, "rowspan": rowspan, "column": position,
+                          "highlight": "highlight" in _classes(row)})
+            column += width
+    if not cells:
         return []
-    width = 1 + max(column for (row, column) in occupied if row < len(rows))
-    classes = _classes(table)
-    klass = "ranking" if "ranking" in classes else ""
-    return [{"kind": "table", "class": klass, "columns": width, "header_rows": min(header_rows, len(printed)),
-             "rows": printed}]
+    klass = "ranking" if "ranking" in _classes(table) else ""
+    return [{"kind": "table", "class": klass, "columns": 1 + max(c for _, c in occupied),
+             "header_rows": header_rows, "cells": cells}]
 
 
 def _span(value: str | None) -> int:
-    try:
-        return max(1, min(int(value), 1000))
-    except (TypeError, ValueError):
-        return 1
+    """A colspan/rowspan as a browser reads it: the number's integer part, at least 1."""
+    match = re.match(r"\s*(\d+)", value or "")
+    return max(1, min(int(match.group(1)), 1000)) if match else 1
 
 
 def _figure(svg) -> dict:
-    """A chart as standalone SVG markup, attribute names as SVG spells them."""
+    """A chart as standalone SVG markup, element and attribute names as SVG spells them."""
     from lxml import etree
 
-    svg = etree.fromstring(etree.tostring(svg))  # a copy, safe to rename in
+    svg = copy.deepcopy(svg)  # safe to rename in
     for element in svg.iter():
         if not isinstance(element.tag, str):
             continue
+        if "}" not in element.tag and element.tag in _SVG_ELEMENTS:
+            element.tag = _SVG_ELEMENTS[element.tag]
         for name in [n for n in element.attrib if n in _SVG_CAMEL]:
             element.attrib[_SVG_CAMEL[name]] = element.attrib.pop(name)
-    if svg.get("xmlns") is None and not svg.tag.startswith("{"):
-        svg.set("xmlns", "http://www.w3.org/2000/svg")
-    return {"kind": "figure", "svg": etree.tostring(svg, encoding="unicode"), "label": svg.get("aria-label") or ""}
+        for name in [n for n in element.attrib if n.startswith("xlink:")]:  # SVG 2 reads plain href
+            value = element.attrib.pop(name)
+            if element.get(name[6:]) is None:
+                element.set(name[6:], value)
+    svg.set("xmlns", _SVG_NS)
+    markup = etree.tostring(svg, encoding="unicode")
+    try:
+        etree.fromstring(markup)
+    except etree.XMLSyntaxError:  # not a drawing Typst could read: its description instead
+        label = svg.get("aria-label") or svg.findtext("title") or ""
+        return {"kind": "par", "class": "note", "runs": [{"t": f"［图：{label}］" if label else "［图］"}]}
+    return {"kind": "figure", "svg": markup, "label": svg.get("aria-label") or ""}
 
 
-def _run(text: str, bold: bool = False, italic: bool = False, code: bool = False) -> dict:
-    run = {"t": text}
-    if bold:
-        run["b"] = True
-    if italic:
-        run["i"] = True
-    if code:
-        run["code"] = True
-    return run
+def _image(img) -> dict | None:
+    """An embedded PNG/JPEG/GIF/SVG image (a data: URI, as a notebook's own figure) as a figure:
+    wrapped in an SVG that holds it. None for any other image (nothing is fetched)."""
+    src = (img.get("src") or "").strip()
+    match = re.match(r"data:image/(png|jpeg|gif|svg\+xml)(;base64)?,", src)
+    if match is None:
+        return None
+    width, height = (_pixels(img.get(name)) for name in ("width", "height"))
+    if not (width and height) and match.group(1) == "png" and match.group(2):
+        width, height = _png_size(src[match.end():])
+    if not (width and height):
+        width, height = 600, 400
+    wrapper = (f'<svg xmlns="{_SVG_NS}" viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
+               f'<image href="{html.escape(src, quote=True)}" width="{width}" height="{height}"/></svg>')
+    return {"kind": "figure", "svg": wrapper, "label": img.get("alt") or ""}
 
 
-def _inline_content(element, bold: bool = False) -> list[dict]:
+def _pixels(value: str | None) -> int | None:
+    match = re.fullmatch(r"\s*(\d+)(?:px)?\s*", value or "")
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+def _png_size(data: str) -> tuple[int | None, int | None]:
+    try:
+        head = base64.b64decode(data[:48] + "=" * (-len(data[:48]) % 4))
+    except ValueError:
+        return None, None
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or len(head) < 24:
+        return None, None
+    return int.from_bytes(head[16:20], "big") or None, int.from_bytes(head[20:24], "big") or None
+
+
+def _run(text: str, style: dict | None = None) -> dict:
+    return {"t": text, **(style or {})}
+
+
+def _inline_content(element, style: dict | None = None) -> list[dict]:
     """Runs of an element's whole content (its own text, children and their tails; not its tail)."""
-    runs = [_run(element.text, bold)] if element.text else []
+    style = style or {}
+    runs = [_run(element.text, style)] if element.text else []
     for child in element:
-        runs.extend(_inline(child, bold, False, False))
+        runs.extend(_inline(child, style))
         if child.tail:
-            runs.append(_run(child.tail, bold))
+            runs.append(_run(child.tail, style))
     return runs
 
 
-def _inline(element, bold: bool, italic: bool, code: bool) -> list[dict]:
-    """Runs of an inline element (without its tail)."""
-    if not isinstance(element.tag, str) or element.tag in _SKIPPED or element.tag == "svg":
+def _inline(element, style: dict) -> list[dict]:
+    """Runs of an element inside a paragraph or a cell (without its tail). Blocks met there (two
+    paragraphs in a cell, a nested list or table) start on a line of their own."""
+    tag = element.tag
+    if not isinstance(tag, str) or tag in _SKIPPED or tag == "svg":
         return []
-    if element.tag == "br":
+    if tag == "br":
         return [_run(_BREAK)]
-    if element.tag == "img":
-        return [_run(element.get("alt") or "", bold, italic, code)]
-    bold, italic, code = bold or element.tag in _BOLD, italic or element.tag in _ITALIC, code or element.tag in _CODE
-    runs = [_run(element.text, bold, italic, code)] if element.text else []
-    for child in element:
-        runs.extend(_inline(child, bold, italic, code))
-        if child.tail:
-            runs.append(_run(child.tail, bold, italic, code))
+    if tag == "img":
+        return [_run(element.get("alt") or "", style)]
+    style = dict(style)
+    for flag, tags in (("b", _BOLD), ("i", _ITALIC), ("code", _CODE), ("sup", {"sup"}), ("sub", {"sub"})):
+        if tag in tags:
+            style[flag] = True
+    runs = _inline_content(element, style)
+    if tag in _BLOCKS or tag == "tr":
+        runs = [_run(_BREAK), *runs, _run(_BREAK)]
+    elif tag in ("td", "th"):
+        runs = [*runs, _run(" ")]
     return runs
 
 
 def _tidy(runs: list[dict]) -> list[dict]:
-    """White space as HTML shows it (runs of it one space; none at the ends or around a line break),
-    neighbouring runs of one style merged, empty runs dropped; nothing when nothing would show."""
+    """White space as HTML shows it: each run of it one space, also across a change of style;
+    none at the ends or around a line break; neighbouring runs of one style merged; a long Latin
+    run (a path, a checksum) given places to break. Nothing when nothing would show."""
     merged: list[dict] = []
     for run in runs:
-        text = _BREAK.join(_SPACE.sub(" ", part) for part in run["t"].split(_BREAK))
+        text = _SPACE.sub(" ", run["t"])
         style = {k: v for k, v in run.items() if k != "t"}
         if merged and {k: v for k, v in merged[-1].items() if k != "t"} == style:
             merged[-1]["t"] += text
         else:
             merged.append({"t": text, **style})
-    if merged:
-        merged[0]["t"] = merged[0]["t"].lstrip(" ")
-        merged[-1]["t"] = merged[-1]["t"].rstrip(" ")
+    for before, after in zip(merged, merged[1:]):
+        if before["t"].endswith((" ", _BREAK)) and after["t"].startswith(" "):
+            after["t"] = after["t"][1:]
+        elif before["t"].endswith(" ") and after["t"].startswith(_BREAK):
+            before["t"] = before["t"][:-1]
+    text = "".join(run["t"] for run in merged).strip(" " + _BREAK)
+    if not text.replace(_BREAK, "").strip(" "):
+        return []
+    # The ends: spaces and line breaks before the first and after the last visible character go.
+    while merged and not merged[0]["t"].strip(" " + _BREAK):
+        merged.pop(0)
+    while merged and not merged[-1]["t"].strip(" " + _BREAK):
+        merged.pop()
+    merged[0]["t"] = merged[0]["t"].lstrip(" " + _BREAK)
+    merged[-1]["t"] = merged[-1]["t"].rstrip(" " + _BREAK)
     for run in merged:
-        run["t"] = re.sub(f" ?{_BREAK} ?", "\n", run["t"])
-    merged = [run for run in merged if run["t"]]
-    return merged if any(run["t"].strip() for run in merged) else []
+        run["t"] = _LONG_RUN.sub(_breakable, re.sub(f" ?{_BREAK}+ ?", "\n", run["t"]))
+    return [run for run in merged if run["t"]]
+
+
+def _breakable(match: re.Match) -> str:
+    """A zero-width space after each / _ - . and every 20 characters without one, so a long path
+    or checksum wraps in its cell instead of running over the next (Typst breaks Latin text only
+    at spaces)."""
+    out, since = [], 0
+    for ch in match.group(0):
+        out.append(ch)
+        since += 1
+        if ch in "/_-.\\" or since >= 20:
+            out.append("\u200b")
+            since = 0
+    return "".join(out).rstrip("\u200b")

@@ -258,7 +258,7 @@ def outlines_to_text(root) -> None:
     same place, size and colour, and drop the glyph definitions. For printing where the project's
     font is at hand (the PDF: Typst is given its folder), so the PDF's text layer holds the charts'
     labels too (searchable, and scanned for personal data like the rest)."""
-    for defs in root.xpath("//svg/defs"):
+    for defs in root.xpath("//svg[.//g[@data-text]]/defs"):  # the glyphs of this module's charts only
         defs.getparent().remove(defs)
     units = units_per_em()
     for group in root.xpath("//svg//g[@data-text]"):

@@ -48,24 +48,84 @@ def test_inline_content_between_blocks_becomes_paragraphs_and_unknown_elements_p
         {"kind": "par", "class": "summary", "runs": [{"t": "总体情况二"}]}]}
 
 
+def cells_of(table: dict) -> dict[tuple[int, int], tuple[str, int, int]]:
+    """(x, y) -> (text, colspan, rowspan)."""
+    return {(c["x"], c["y"]): ("".join(r["t"] for r in c["runs"]), c["colspan"], c["rowspan"]) for c in table["cells"]}
+
+
 def test_tables_keep_header_rows_highlights_and_spans():
     (table,) = pdf.blocks(page(
         "<table class='report-table ranking'><thead><tr><th>排名</th><th>单位</th><th>得分</th></tr></thead>"
         "<tbody><tr class='highlight'><td rowspan='2'>1</td><td>南湖办事处</td><td>90.5</td></tr>"
-        "<tr><td>东湖办事处</td><td>90.5</td></tr><tr><td colspan='3'>合计</td></tr><tr></tr></tbody></table>"))
+        "<tr><td>东湖办事处</td><td>90.5</td></tr><tr><td colspan='3'>合计</td></tr></tbody></table>"))
     assert (table["class"], table["columns"], table["header_rows"]) == ("ranking", 3, 1)
-    assert [row["highlight"] for row in table["rows"]] == [False, True, False, False]  # the empty row dropped
-    assert [c["header"] for c in table["rows"][0]["cells"]] == [True, True, True]
-    first = table["rows"][1]["cells"][0]
-    assert (first["runs"], first["rowspan"], first["colspan"]) == ([{"t": "1"}], 2, 1)
-    assert [c["runs"][0]["t"] for c in table["rows"][2]["cells"]] == ["东湖办事处", "90.5"]
-    assert table["rows"][3]["cells"][0]["colspan"] == 3
+    assert cells_of(table) == {(0, 0): ("排名", 1, 1), (1, 0): ("单位", 1, 1), (2, 0): ("得分", 1, 1),
+                               (0, 1): ("1", 1, 2), (1, 1): ("南湖办事处", 1, 1), (2, 1): ("90.5", 1, 1),
+                               (1, 2): ("东湖办事处", 1, 1), (2, 2): ("90.5", 1, 1), (0, 3): ("合计", 3, 1)}
+    assert [c["highlight"] for c in table["cells"] if c["y"] == 1] == [True, True, True]
+    assert [c["header"] for c in table["cells"] if c["y"] == 0] == [True, True, True]
+    assert [c["column"] for c in table["cells"] if c["y"] == 2] == [0, 1]  # as CSS nth-child counts
 
 
-def test_a_span_from_above_widens_the_grid():
+def test_a_short_row_never_pulls_up_the_next_rows_cells(tmp_path):
+    (table,) = pdf.blocks(page("<table><tr><td>a1</td><td>b1</td><td>c1</td></tr><tr><td>d2</td></tr>"
+                               "<tr><td>e3</td><td>f3</td><td>g3</td></tr></table>"))
+    assert cells_of(table)[(0, 2)] == ("e3", 1, 1) and (1, 1) not in cells_of(table)
+    lines = [line.split() for line in pdf_text(pdf.pdf_bytes(page(
+        "<table><tr><td>a1</td><td>b1</td><td>c1</td></tr><tr><td>d2</td></tr>"
+        "<tr><td>e3</td><td>f3</td><td>g3</td></tr></table>")), tmp_path).splitlines() if line.strip()]
+    assert ["d2"] in lines and ["e3", "f3", "g3"] in lines
+
+
+def test_spans_are_placed_as_a_browser_places_them():
     (table,) = pdf.blocks(page("<table><tr><td rowspan='2'>甲</td><td>乙</td></tr><tr><td>丙</td><td>丁</td></tr></table>"))
-    assert table["columns"] == 3  # 丙 and 丁 sit right of 甲's second row
-    assert pdf.blocks(page("<table><tr><td rowspan='9'>甲</td></tr></table>"))[0]["rows"][0]["cells"][0]["rowspan"] == 1
+    assert table["columns"] == 3 and cells_of(table)[(1, 1)] == ("丙", 1, 1)  # 丙 sits right of 甲's second row
+    (table,) = pdf.blocks(page("<table><tr><td rowspan='9'>甲</td></tr></table>"))
+    assert cells_of(table) == {(0, 0): ("甲", 1, 1)}  # a rowspan ends with the table
+    # A colspan that would run into a place held from above stops before it.
+    (table,) = pdf.blocks(page("<table><tr><td>a</td><td rowspan='2'>b</td></tr><tr><td colspan='2.5'>c</td></tr></table>"))
+    assert cells_of(table)[(0, 1)] == ("c", 1, 1)
+    # A header rowspan ends with the header.
+    (table,) = pdf.blocks(page("<table><thead><tr><th rowspan='3'>H</th><th>I</th></tr></thead>"
+                               "<tbody><tr><td>x</td><td>y</td></tr></tbody></table>"))
+    assert cells_of(table)[(0, 0)] == ("H", 1, 1) and cells_of(table)[(0, 1)] == ("x", 1, 1)
+    assert table["header_rows"] == 1
+
+
+def test_irregular_tables_still_print():
+    for body in ["<table><tr><td>a</td><td>b</td></tr><tr><td>d</td></tr><tr><td colspan=3>e</td></tr></table>",
+                 "<table><tr><td>a</td><td rowspan=2>b</td></tr><tr><td colspan=2>c</td></tr></table>",
+                 "<table><thead><tr></tr><tr><th>H</th></tr></thead><tr><td>x</td></tr></table>",
+                 "<table><tfoot><tr><td>脚</td></tr></tfoot><tbody><tr><td>身</td></tr></tbody></table>",
+                 "<table><tr><td colspan=1000 rowspan=1000>大</td></tr></table>", "<table></table>"]:
+        assert pdf.pdf_bytes(page(body)).startswith(b"%PDF"), body
+    (table,) = pdf.blocks(page("<table><tfoot><tr><td>脚</td></tr></tfoot><tbody><tr><td>身</td></tr></tbody></table>"))
+    assert cells_of(table) == {(0, 0): ("身", 1, 1), (0, 1): ("脚", 1, 1)}  # the foot prints last
+
+
+def test_blocks_inside_a_cell_or_list_item_start_new_lines():
+    (table,) = pdf.blocks(page("<table><tr><td><p>第一段</p><p>第二段</p></td><td>x<sup>3</sup></td></tr></table>"))
+    assert cells_of(table)[(0, 0)][0] == "第一段\n第二段"
+    assert [c["runs"] for c in table["cells"]][1] == [{"t": "x"}, {"t": "3", "sup": True}]
+    (items,) = pdf.blocks(page("<ul><li>父<ul><li>子一</li><li>子二</li></ul></li></ul>"))
+    assert ["".join(r["t"] for r in item) for item in items["items"]] == ["父\n子一\n子二"]
+
+
+def test_captions_and_embedded_images_are_printed(tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (30, 20), "red").save(png, format="PNG")
+    uri = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    caption, _, figure, text = pdf.blocks(page(f"<table><caption>表一 说明</caption><tr><td>x</td></tr></table>"
+                                               f"<div><img src='{uri}' alt='自画图'></div><p><img src='https://x.example/a.png' alt='远程图'></p>"))
+    assert caption == {"kind": "par", "class": "note", "runs": [{"t": "表一 说明"}]}
+    assert figure["kind"] == "figure" and 'viewBox="0 0 30 20"' in figure["svg"] and figure["label"] == "自画图"
+    assert text["runs"] == [{"t": "远程图"}]  # nothing is fetched: its alt text instead
+    assert pdf.pdf_bytes(page(f"<img src='{uri}'>")).startswith(b"%PDF")
 
 
 def test_the_pdf_holds_every_text_and_no_character_is_read_as_markup(tmp_path):
@@ -87,3 +147,31 @@ def test_an_empty_page_is_a_one_page_pdf():
     data = pdf.pdf_bytes(page(""))
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?![s\w])", data)) == 1
     assert pdf.blocks(page("  \n ")) == []
+
+
+def test_white_space_follows_html_rules():
+    (block,) = pdf.blocks(page("<p> <b> 首</b>  甲 <b> 乙</b>\u3000\u3000缩进&nbsp;&nbsp;x</p>"))
+    assert "".join(r["t"] for r in block["runs"]) == "首 甲 乙\u3000\u3000缩进\u00a0\u00a0x"
+
+
+def test_control_characters_and_odd_markup_give_a_pdf_not_a_traceback():
+    for body in ['<p><a class="anchor-link">¶</a>\x0btail</p>', '<div class="screen-only">x</div>\x01tail',
+                 '<svg width="10" height="10"><use xlink:href="#p"/></svg>', "\u2028行\u2029"]:
+        assert pdf.pdf_bytes(page(body)).startswith(b"%PDF"), repr(body)
+    assert pdf.blocks('<html class="screen-only"><body><p>x</p></body></html>') == []
+
+
+def test_a_long_path_or_checksum_can_wrap_and_keeps_its_characters():
+    path = "/tmp/perf6/wd/reports_sample/processed/" + "f" * 64
+    (block,) = pdf.blocks(page(f"<p>{path}</p>"))
+    text = block["runs"][0]["t"]
+    assert text.replace("\u200b", "") == path and "\u200b" in text
+    assert max(len(part) for part in text.split("\u200b")) <= 20
+    (short,) = pdf.blocks(page("<p>110101199003071234</p>"))  # an id-length number is left whole
+    assert short["runs"][0]["t"] == "110101199003071234"
+
+
+def test_headings_are_bookmarks_and_the_title_is_the_pages(tmp_path):
+    data = pdf.pdf_bytes("<html><head><title>A &amp; B</title></head><body><h2>一、总体情况</h2><p>x</p></body></html>")
+    assert b"/Outlines" in data
+    assert pdf.document("<html><head><title>A &amp; B</title></head><body><svg><title>图</title></svg></body></html>")[0] == "A & B"

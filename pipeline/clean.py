@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from pipeline import arrow_text, parse
@@ -228,18 +229,21 @@ def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: li
     out = {}
     shared: dict[str, str] = {}
     distinct = _distinct_columns({c: batch[c] for c in cell_columns})
+    present = np.flatnonzero(np.bincount(keys, minlength=len(members)))  # the sheets with rows
     for name in spec.columns:
-        where = np.array([next((c for c, n in p.layout.columns.items() if n == name), -1) for p in members])[keys]
-        if len(where) and (where == where[0]).all() and where[0] >= 0:  # every sheet maps one cell column
-            out[name] = batch[f"_c{where[0]}"]
-            distinct[name] = distinct[f"_c{where[0]}"]
+        sheet_column = np.array([next((c for c, n in p.layout.columns.items() if n == name), -1) for p in members])
+        mapped = sheet_column[present]  # (per sheet: no per-row array unless the sheets differ)
+        if len(mapped) and (mapped == mapped[0]).all() and mapped[0] >= 0:  # every sheet maps one cell column
+            out[name] = batch[f"_c{mapped[0]}"]
+            distinct[name] = distinct[f"_c{mapped[0]}"]
             continue
+        where = sheet_column[keys]
         column = pd.Series("", index=batch.index, dtype="str")
         for j in np.unique(where[where >= 0]):
             column = column.mask(where == j, batch[f"_c{j}"])
         out[name] = column
         if not (where >= 0).any():  # no sheet has the column: every cell is empty
-            distinct[name] = (np.zeros(len(column), dtype=np.int32), pd.Series([""], dtype="str"))
+            distinct[name] = (np.zeros(len(column), dtype=np.int8), pd.Series([""], dtype="str"))
         else:
             distinct[name] = parse.distinct_values(column)
     return pd.DataFrame(out, index=batch.index), distinct
@@ -378,20 +382,29 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, memb
     def starts(values: pd.Series, markers: tuple) -> np.ndarray:
         return values.str.startswith(markers).fillna(False).to_numpy(dtype=bool)
 
-    filled = pd.DataFrame({c: per_row(c, lambda u: parse.strip_text(u).ne("").to_numpy(dtype=bool)) for c in cell_columns}, index=batch.index)
+    filled = pd.DataFrame({c: per_row(c, parse.nonblank) for c in cell_columns}, index=batch.index)
     filled_count = filled.sum(axis=1)
     kinds = pd.Series("", index=batch.index, dtype="str")
     kinds = kinds.mask(filled_count.eq(0), "空行")
     unit_columns = [name for name, column in spec.columns.items() if column.type == "unit"]
     if unit_columns:
-        units_filled = sum(per_row(name, lambda u: parse.strip_text(u).ne("").to_numpy(dtype=bool)).astype(int) for name in unit_columns)
+        units_filled = sum(per_row(name, parse.nonblank).astype(int) for name in unit_columns)
         kinds = kinds.mask(kinds.eq("") & (units_filled > 0) & filled_count.eq(units_filled), "预留行")
     # The row's first filled cell, squeezed, starts with a total or footer marker: for rows whose
     # first cell is filled (nearly all) that is a property of the first column's value.
+    # Squeezing keeps ASCII text ASCII, and ASCII text cannot start with (or be) a marker holding
+    # another character: with no ASCII marker, only the non-ASCII values (none in an id column of
+    # millions of rows) are squeezed and compared.
+    ascii_markers = any(m.isascii() for m in total_markers + footer_markers)
+
     def marks(values: pd.Series) -> np.ndarray:  # [starts with a total marker, a footer marker, is a total marker]
-        text = squeezed(values)
-        return np.column_stack([starts(text, total_markers), starts(text, footer_markers),
-                                text.isin(list(total_markers)).to_numpy(dtype=bool)])
+        found = np.zeros((len(values), 3), dtype=bool)
+        rows = np.arange(len(values)) if ascii_markers else np.flatnonzero(~arrow_text.ascii_mask(arrow_text.arrow(values)))
+        if len(rows):
+            text = squeezed(values.iloc[rows])
+            found[rows] = np.column_stack([starts(text, total_markers), starts(text, footer_markers),
+                                           text.isin(list(total_markers)).to_numpy(dtype=bool)])
+        return found
 
     first_column = cell_columns[0]
     first_marks = per_row(first_column, marks)
@@ -441,6 +454,8 @@ def _is_header(codes: np.ndarray, uniques: pd.Series, sheet_labels: list[str], k
     alias = folded.isin(aliases).to_numpy(dtype=bool)
     distinct, label_of_sheet = np.unique(np.array(sheet_labels, dtype=object), return_inverse=True)
     equal = np.stack([folded.eq(label).fillna(False).to_numpy(dtype=bool) for label in distinct])
+    if not (alias.any() or equal.any()):  # no value reads as a header (the usual case): nothing to spread
+        return np.zeros(len(codes), dtype=np.int64)
     return (alias[codes] | equal[label_of_sheet[keys], codes]).astype(np.int64)
 
 
@@ -504,8 +519,8 @@ def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec
             if column.type == "unit":
                 out["unit_name"] = result.values.map(registry.names).astype("str")
             if column.type in SCRUBBED_TYPES:
-                out["scrubbed"] = (result.values.fillna("").str.contains(SCRUBBED, regex=False)
-                                   & ~distinct.str.contains(SCRUBBED, regex=False)).to_numpy(dtype=bool)
+                out["scrubbed"] = (arrow_text.contains(arrow_text.arrow(result.values), SCRUBBED)
+                                   & ~arrow_text.contains(arrow_text.arrow(distinct), SCRUBBED))
             return pd.DataFrame(out, index=distinct.index)
 
         result = parse.per_unique(raw_text, parse_distinct, distinct.get(name)) if n else parse_distinct(raw_text)
@@ -530,10 +545,15 @@ def _excel_errors(text: pd.Series) -> pd.Series:
     """A cell showing an Excel error value (#N/A, #DIV/0!, in a workbook or a CSV saved from one) or
     a formula saved without its result (`pipeline.read` marks those): its value is unknown, in a
     text column too, so the row is quarantined rather than read as empty or as the error's text."""
-    reasons = pd.Series(pd.NA, index=text.index, dtype="str")
-    reasons = reasons.mask(text.isin(EXCEL_ERRORS), "单元格是 Excel 错误值,请修正公式后重新报送(Excel error value)")
-    unsaved = text.str.startswith(UNSAVED_FORMULA).fillna(False).astype(bool)
-    return reasons.mask(unsaved, "公式没有保存计算结果,请用 Excel 打开并保存后重新报送(formula saved without its result)")
+    data = arrow_text.arrow(text)
+    error = arrow_text.is_in(data, EXCEL_ERRORS)
+    unsaved = pc.fill_null(pc.starts_with(data, UNSAVED_FORMULA), False).to_numpy(zero_copy_only=False)
+    reasons = parse.no_text(text.index)  # (no new column of millions of NAs when no cell has one)
+    if error.any():
+        reasons = reasons.mask(error, "单元格是 Excel 错误值,请修正公式后重新报送(Excel error value)")
+    if unsaved.any():
+        reasons = reasons.mask(unsaved, "公式没有保存计算结果,请用 Excel 打开并保存后重新报送(formula saved without its result)")
+    return reasons
 
 
 def _parse_one(kind: str, text: pd.Series, rules: IngestRules, registry: Registry, header: str) -> parse.Parsed:

@@ -16,6 +16,7 @@ import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline import arrow_text
 from pipeline.arrow_text import arrow
 from pipeline.clean import ISSUE_COLUMNS, SCRUBBED, SheetResult, empty_issues, scrub
 from pipeline.ingest_rules import IngestRules
@@ -24,7 +25,6 @@ from pipeline.schemas import CLEAN_MODELS, columns_of
 DATE_TYPES = ("date", "datetime")
 PRIMARY_DATE = {"accidents": "occurred_at", "enforcement": "inspected_at", "hazards": "found_at"}
 ROW_KEY = ["source_file", "source_sheet", "source_row"]
-ID_GROUPS_FROM = 500_000  # ids coded in groups from this many rows (_id_codes)
 
 
 def data_period(results: list[SheetResult], tables: dict[str, pd.DataFrame]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -217,50 +217,40 @@ def _combined(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
 
 
 def _repeated(keys: np.ndarray) -> np.ndarray:
-    """Whether each key (>= 0) occurs more than once. Keys are counted by slot (key modulo about
-    2x their number): a key alone in its slot is met once; only the others are hashed."""
-    if not len(keys):
-        return np.zeros(0, dtype=bool)
-    slots = int(keys.max()) + 1 if keys.max() < 2 * len(keys) + 1024 else 2 * len(keys) + 1021
-    slot = keys if slots > keys.max() else keys % slots
-    crowded = np.bincount(slot, minlength=slots)[slot] > 1
-    if slot is keys:
-        return crowded
-    repeated = np.zeros(len(keys), dtype=bool)
-    repeated[crowded] = pd.Series(keys[crowded]).duplicated(keep=False).to_numpy()
-    return repeated
+    """Whether each key occurs more than once. Found on the sorted keys (numpy's vectorised sort
+    of millions of integers costs a fraction of hashing them), so that keys all different (ids,
+    the usual case) are settled by one sort; the rows holding a repeated key are then looked up
+    among the few repeated keys."""
+    if len(keys) < 2:
+        return np.zeros(len(keys), dtype=bool)
+    ordered = np.sort(keys)
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return np.zeros(len(keys), dtype=bool)
+    shared = ordered[1:][same]  # sorted: each repeated key once is where it changes
+    shared = shared[np.concatenate(([True], shared[1:] != shared[:-1]))]
+    del ordered, same
+    return pd.Series(keys).isin(shared).to_numpy()
 
 
 def _id_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes equal for ids equal once upper-cased and without spaces, -1 for NA; usable: present
     and not scrubbed as personal data ("[已脱敏]" no longer identifies anything)).
 
-    Ids are mostly all different, and hashing millions of distinct texts at once holds several
-    times their size; so they are coded in groups by their last two characters (equal ids share
-    them), each group on its own, the codes of later groups following those of earlier ones."""
-    data = arrow(ids)
-    upper = pc.utf8_upper(data)  # = str.upper() on Arrow text
-    if pc.any(pc.not_equal(upper, data)).as_py() or pc.any(pc.match_substring(data, " ")).as_py():
-        data = pc.replace_substring(upper, " ", "")  # = str.replace(" ", "", regex=False)
-    del upper
-    groups = 1 if len(data) < ID_GROUPS_FROM else 8
-    bucket = pc.utf8_slice_codeunits(data, -2).dictionary_encode().combine_chunks().indices
-    bucket = bucket.fill_null(-1).to_numpy().astype(np.int64) % groups if groups > 1 \
-        else np.where(bucket.is_null().to_numpy(zero_copy_only=False), -1, 0)
-    bucket[~pc.is_valid(data).to_numpy(zero_copy_only=False)] = -1
-    codes = np.full(len(data), -1, dtype=np.int64)
-    usable = np.zeros(len(data), dtype=bool)
-    count = 0
-    for group in range(groups):
-        rows = np.flatnonzero(bucket == group)
-        if not len(rows):
-            continue
-        encoded = data.take(pa.array(rows)).combine_chunks().dictionary_encode()
-        indices = encoded.indices.to_numpy().astype(np.int64)
-        scrubbed = pc.match_substring(encoded.dictionary, SCRUBBED).to_numpy(zero_copy_only=False)
-        codes[rows] = count + indices
-        usable[rows] = ~scrubbed[indices]
-        count += len(encoded.dictionary)
+    Ids are mostly all different, and hashing millions of distinct texts at once costs seconds
+    and holds several times their size; so each id is first given a fingerprint of its bytes
+    (`arrow_text.fingerprints`: equal ids, equal fingerprints). An id whose fingerprint no other
+    id shares is unique and its code is its row; only the others are dictionary-encoded."""
+    data = arrow_text.upper_without_spaces(arrow(ids))
+    n = len(data)
+    present = pc.is_valid(data).to_numpy(zero_copy_only=False)
+    usable = present & ~arrow_text.contains(data, SCRUBBED)
+    codes = np.where(present, np.arange(n, dtype=np.int64), -1)
+    rows = np.flatnonzero(present)
+    shared = rows[_repeated(arrow_text.fingerprints(data)[rows])]
+    if len(shared):
+        encoded = data.take(pa.array(shared)).combine_chunks().dictionary_encode()
+        codes[shared] = n + encoded.indices.to_numpy().astype(np.int64)
     return codes, usable
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.periods import UNIT, assign_period
+from pipeline.periods import UNIT, period_codes
 
 KEYS = ["unit_id", "period"]
 COUNTS = ["inspections", "filed", "penalized_filed", "random", "cross", "reviewed", "review_sum",
@@ -81,25 +81,41 @@ def period_grid(registry: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     return grid[["unit_id", "period", "name", "group", "enterprises", "months"]]
 
 
-def _group_sums(unit: pd.Series, period: pd.Series, counts: dict[str, np.ndarray],
-                sums: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+def _coded(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, -1 for NA; labels, object array) of a column, factorized once for all its counts."""
+    codes, labels = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), np.asarray(labels, dtype=object)
+
+
+def _group_sums(unit: tuple[np.ndarray, np.ndarray], period: tuple[np.ndarray, np.ndarray],
+                counts: dict[str, np.ndarray], sums: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Per (unit_id, period) pair that has rows (neither missing): the sum of each column.
 
+    `unit`, `period`: (codes, -1 for missing; labels), from `_coded` and `periods.period_codes`.
     Whole-number `counts` are summed with np.bincount on one integer key per pair (exact, and
     no frame of millions of rows is built); `sums` (fractional values) by pandas' groupby on the
     same key, so that they are added in the same order and way as a groupby on the labels."""
-    known = (unit.notna() & period.notna()).to_numpy()
-    unit_codes, units = pd.factorize(unit.to_numpy(dtype=object, na_value=None)[known] if unit.dtype == object
-                                     else unit[known], use_na_sentinel=True)
-    period_codes, labels = pd.factorize(period[known])
+    (unit_all, unit_labels), (period_all, period_labels) = unit, period
+    known = (unit_all >= 0) & (period_all >= 0)
+    # Pairs numbered by first appearance among the counted rows, as factorizing their labels does.
+    unit_codes, units = pd.factorize(unit_all[known])
+    period_codes, labels = pd.factorize(period_all[known])
     key = unit_codes.astype(np.int64) * max(len(labels), 1) + period_codes
     size = len(units) * len(labels)
     rows = np.bincount(key, minlength=size)
     present = np.flatnonzero(rows)
-    out = {"unit_id": pd.array(np.asarray(units, dtype=object)[present // max(len(labels), 1)], dtype="string"),
-           "period": pd.array(np.asarray(labels, dtype=object)[present % max(len(labels), 1)], dtype="string")}
+    out = {"unit_id": pd.array(unit_labels[units][present // max(len(labels), 1)], dtype="string"),
+           "period": pd.array(period_labels[labels][present % max(len(labels), 1)], dtype="string")}
+    # Every row's key, the rows not counted in a slot of their own past the pairs': a yes/no
+    # count is the bincount of its true rows' keys (whole numbers, exact as floats), any other
+    # a weighted bincount of the whole column.
+    every = np.full(len(known), size, dtype=np.int64)
+    every[known] = key
     for name, values in counts.items():
-        out[name] = np.bincount(key, weights=np.asarray(values, dtype=np.float64)[known], minlength=size)[present]
+        values = np.asarray(values)
+        summed = np.bincount(every[values], minlength=size + 1) if values.dtype == bool \
+            else np.bincount(every, weights=values.astype(np.float64, copy=False), minlength=size + 1)
+        out[name] = summed[present].astype(np.float64)
     for name, values in (sums or {}).items():
         out[name] = pd.Series(np.asarray(values, dtype=np.float64)[known]).groupby(key).sum() \
             .reindex(present).to_numpy()
@@ -115,7 +131,7 @@ def _inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame) -> pd.D
     reviewed = frame["file_review_score"].notna().to_numpy()
     legal_ok = flag("legal_review") | ~flag("major_decision")
     mode = frame["mode"]
-    return _group_sums(frame["unit_id"].astype("string"), assign_period(frame["inspected_at"], periods), {
+    return _group_sums(_coded(frame["unit_id"].astype("string")), period_codes(frame["inspected_at"], periods), {
         "inspections": np.ones(len(frame)),
         "filed": flag("case_filed"),
         "penalized_filed": flag("penalized") & flag("case_filed"),
@@ -136,9 +152,9 @@ def _hazard_counts(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame
     rectified = hazards["rectified_at"].dt.normalize().astype(UNIT)
     on_time = (rectified.notna() & (rectified <= deadline)).to_numpy(dtype=bool)
     major = (hazards["level"] == "重大").fillna(False).to_numpy(dtype=bool)
-    unit = hazards["unit_id"].astype("string")
-    found = _group_sums(unit, assign_period(hazards["found_at"], periods), {"found": np.ones(len(hazards))})
-    due = _group_sums(unit, assign_period(deadline, periods), {
+    unit = _coded(hazards["unit_id"].astype("string"))
+    found = _group_sums(unit, period_codes(hazards["found_at"], periods), {"found": np.ones(len(hazards))})
+    due = _group_sums(unit, period_codes(deadline, periods), {
         "due": np.ones(len(hazards)), "on_time": on_time, "major_due": major, "major_on_time": major & on_time})
     return found.merge(due, on=KEYS, how="outer")
 

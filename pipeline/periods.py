@@ -92,7 +92,19 @@ def assign_period(dates: pd.Series, periods: pd.DataFrame) -> pd.Series:
     `periods` must not overlap; they need not be contiguous."""
     if periods.empty or len(dates) == 0:
         return pd.Series(pd.NA, index=dates.index, dtype="string")
+    codes, labels = period_codes(dates, periods)
+    # An Arrow take of the few labels: no Python string per row.
+    taken = pa.array(labels, type=pa.large_string()).take(pa.array(np.maximum(codes, 0), mask=codes < 0))
+    return pd.Series(pd.array(taken, dtype="string"), index=dates.index)
+
+
+def period_codes(dates: pd.Series, periods: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """`assign_period` as integers: (per date, the position of its period in `labels`, -1 outside
+    every period or for NA; the periods' labels, object array). Counting by period needs no text."""
+    if periods.empty:
+        return np.full(len(dates), -1, dtype=np.int64), np.array([], dtype=object)
     ordered = periods.sort_values("start")
+    labels = ordered["period"].to_numpy(dtype=object)
     starts = ordered["start"].to_numpy(dtype=UNIT)
     ends = ordered["end"].to_numpy(dtype=UNIT)
     values = pd.Series(dates).astype(UNIT).to_numpy()
@@ -101,7 +113,4 @@ def assign_period(dates: pd.Series, periods: pd.DataFrame) -> pd.Series:
     position = np.searchsorted(starts, np.where(known, values, starts[0]), side="right") - 1
     safe = np.clip(position, 0, len(starts) - 1)
     inside = known & (position >= 0) & (values < ends[safe])
-    labels = pa.array(ordered["period"].to_numpy(dtype=object), type=pa.large_string())
-    # An Arrow take of the few labels: no Python string per row.
-    taken = labels.take(pa.array(safe, mask=~inside))
-    return pd.Series(pd.array(taken, dtype="string"), index=dates.index)
+    return np.where(inside, safe, -1).astype(np.int64), labels

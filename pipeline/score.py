@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from pipeline.arrow_text import arrow
 from pipeline.events import (
     DETAILS, accidents_by_month, charged_accidents, describe, inspection_events,
     inspections_by_period, matches, overdue_hazard_events,
@@ -116,11 +119,19 @@ def _locate(keys: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
     slots = np.full(len(units) * len(periods), -1)
     if slots.size == 0:
         return np.full(len(frame), -1)
-    slots[units.get_indexer(keys["unit_id"]) * len(periods) + periods.get_indexer(keys["period"])] = \
+    slots[_index_in(keys["unit_id"], units) * len(periods) + _index_in(keys["period"], periods)] = \
         np.arange(len(keys))
-    unit, period = units.get_indexer(frame["unit_id"]), periods.get_indexer(frame["period"])
+    unit, period = _index_in(frame["unit_id"], units), _index_in(frame["period"], periods)
     known = (unit >= 0) & (period >= 0)
     return np.where(known, slots[np.where(known, unit * len(periods) + period, 0)], -1)
+
+
+def _index_in(values: pd.Series, labels: pd.Index) -> np.ndarray:
+    """`labels.get_indexer(values)` for text (-1 where absent; NA finds NA), by an Arrow lookup:
+    no Python string is made for each of hundreds of thousands of event rows."""
+    value_set = pa.array(labels.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    found = pc.index_in(arrow(values.astype("string")).cast(pa.large_string()), value_set=value_set)
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _zeroing(component: Component, keys: pd.DataFrame, events, raw: np.ndarray):
@@ -278,15 +289,29 @@ def _finish_lost(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts.clear()
     keys = ["period", "unit_id", "component", "_k", "rule", "source_file", "source_row", "record_id"]
     # = sort_values(keys, kind="mergesort", na_position="first"), on each key's sorted factorize
-    # codes (NA = -1, first): comparing integers instead of text, a stable lexsort.
-    codes = {key: pd.factorize(lost[key], sort=True)[0].astype(np.int32) for key in keys if key != "_k"}
-    codes["_k"] = lost["kind"].map(kinds).astype("int64").to_numpy()
-    order = np.lexsort([codes[key] for key in reversed(keys)])
+    # codes (NA = -1, first): comparing integers instead of text, a stable lexsort. The last key,
+    # record_id (hundreds of thousands of distinct texts), can only order rows equal on all the
+    # others; it is coded and sorted on only when there are such rows.
+    codes = [pd.factorize(lost[key], sort=True)[0].astype(np.int32) if key != "_k"
+             else lost["kind"].map(kinds).astype("int64").to_numpy() for key in keys[:-1]]
+    order = np.lexsort(codes[::-1])
+    if _ties(codes, order):
+        order = np.lexsort([pd.factorize(lost[keys[-1]], sort=True)[0], *codes[::-1]])
     del codes
     columns = {}
     for column in DEDUCTION_COLUMNS:
         columns[column] = lost.pop(column).take(order).reset_index(drop=True)
+        release_memory()  # the unsorted column's memory, for the next column's sorted copy
     return pd.DataFrame(columns)
+
+
+def _ties(codes: list[np.ndarray], order: np.ndarray) -> bool:
+    """Whether two rows next to each other in `order` are equal on every column of codes."""
+    equal = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for column in codes:
+        ordered = column[order]
+        equal &= ordered[1:] == ordered[:-1]
+    return bool(equal.any())
 
 
 def item_table(monthly_scores: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:

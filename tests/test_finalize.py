@@ -17,6 +17,8 @@ def test_repeated_keys_are_found_whatever_their_range():
         keys[:50] = keys[50:100]  # some certain repeats
         expected = pd.Series(keys).duplicated(keep=False).to_numpy()
         assert (finalize._repeated(keys) == expected).all()
+    distinct = rng.choice(2**40, 5_000, replace=False).astype(np.uint64)
+    assert not finalize._repeated(distinct).any()  # all different (fingerprints of ids): settled by the sort
 
 
 def test_combined_keys_are_equal_exactly_when_every_part_is():
@@ -46,10 +48,10 @@ def hazards(ids: list[str | None], sheets: list[str]) -> pd.DataFrame:
     }).astype({"unit": "str", "level": "str", "source": "str", "unit_id": "str", "source_sheet": "str", "_title_period": "str"})
 
 
-@pytest.mark.parametrize("grouped", [False, True])
-def test_ids_equal_once_upper_cased_without_spaces_are_one_record_the_latest_wins(monkeypatch, grouped):
-    if grouped:  # the grouped coding used for millions of ids gives the same answer
-        monkeypatch.setattr(finalize, "ID_GROUPS_FROM", 0)
+@pytest.mark.parametrize("colliding", [False, True])
+def test_ids_equal_once_upper_cased_without_spaces_are_one_record_the_latest_wins(monkeypatch, colliding):
+    if colliding:  # ids whose fingerprints collide are told apart by their text
+        monkeypatch.setattr(finalize.arrow_text, "fingerprints", lambda data: np.zeros(len(data), dtype=np.uint64))
     frame = hazards(["yh-1", "YH-2", "YH- 1", "[已脱敏]", "[已脱敏]", None, "YH-2"],
                     ["a.xlsx", "a.xlsx", "b.xlsx", "a.xlsx", "b.xlsx", "b.xlsx", "c.xlsx"])
     kept, issues = finalize.drop_duplicates("hazards", frame, RULES)

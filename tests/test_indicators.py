@@ -137,15 +137,26 @@ def test_late_report_is_more_than_the_rulebook_hours():
 def test_group_sums_equal_a_groupby_on_the_labels():
     """The per-(unit, period) sums used by period_counts (bincount on integer keys) give what a
     pandas groupby on the labels gives, rows with a missing unit or period left out."""
-    from pipeline.indicators import _group_sums
+    from pipeline.indicators import _coded, _group_sums
 
     unit = pd.Series(["u2", "u1", None, "u2", "u1", "u2"], dtype="string")
     period = pd.Series(["2020-02", "2020-01", "2020-01", "2020-02", None, "2020-01"], dtype="string")
     counts = np.array([1, 2, 3, 4, 5, 6])
     scores = np.array([0.1, 0.2, 0.3, 0.7, 0.5, 85.3])
-    ours = _group_sums(unit, period, {"n": counts}, {"s": scores}).set_index(["unit_id", "period"]).sort_index()
-    frame = pd.DataFrame({"unit_id": unit, "period": period, "n": counts, "s": scores})
+    flags = np.array([True, True, True, False, True, True])
+    ours = _group_sums(_coded(unit), _coded(period), {"n": counts, "f": flags}, {"s": scores}).set_index(["unit_id", "period"]).sort_index()
+    frame = pd.DataFrame({"unit_id": unit, "period": period, "n": counts, "f": flags, "s": scores})
     theirs = frame.groupby(["unit_id", "period"]).sum().sort_index()
     assert list(ours.index) == list(theirs.index) == [("u1", "2020-01"), ("u2", "2020-01"), ("u2", "2020-02")]
     assert ours["n"].tolist() == theirs["n"].astype(float).tolist()
+    assert ours["f"].tolist() == theirs["f"].astype(float).tolist() == [1.0, 1.0, 1.0]  # yes/no: counted
     assert ours["s"].tolist() == theirs["s"].tolist()  # same additions, in the same order
+
+
+def test_period_codes_are_assign_period_as_positions():
+    from pipeline.periods import period_codes
+
+    dates = pd.Series(pd.to_datetime(["2020-02-10 00:00", "2020-01-31 23:00", None, "2020-04-01 00:00", "2019-12-31 00:00"]))
+    codes, labels = period_codes(dates, JAN_MAR)
+    assert [labels[c] if c >= 0 else pd.NA for c in codes] == assign_period(dates, JAN_MAR).tolist()
+    assert period_codes(dates, JAN_MAR.head(0))[0].tolist() == [-1] * 5

@@ -189,3 +189,5 @@ def test_credit_code_checksum():
     wrong_check = other[:-1] + ("0" if other[-1] != "0" else "1")
     codes = pd.Series([valid, other, other.lower(), wrong_check, "9135010", "91350100M000100I43", None], dtype="str")
     assert parse.credit_code_valid(codes).tolist() == [True, True, True, False, False, False, pd.NA]
+    nothing = parse.credit_code_valid(pd.Series([None, None], dtype="str"))  # a column no sheet has
+    assert nothing.dtype == "boolean" and nothing.isna().all()

@@ -294,3 +294,36 @@ def test_item_table_is_the_long_view_of_item_columns():
     first = table.loc[(table["unit_id"] == "T01") & (table["item"] == "inspection_frequency")].iloc[0]
     assert (first["actual"], first["target"], first["points"], first["max_points"]) == (1.0, 2.0, 3.0, 6.0)
     assert len(table) == 3 * 10  # 3 units x (7 A items + 3 B items)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_points_lost_sorted_as_sort_values_whether_or_not_record_ids_decide(tied):
+    """The deductions' order is sort_values on its keys; record_id, coded only when rows equal on
+    every other key need it, orders those rows."""
+    from pipeline.frames import lost_points_frame
+    from pipeline.score import _finish_lost
+
+    rng = np.random.default_rng(7)
+    n = 60
+    source = pd.DataFrame({
+        "unit_id": rng.choice(["T02", "T01", "D01"], n), "period": rng.choice(["2020-02", "2020-01"], n),
+        "record_id": [f"R{i:03d}" for i in rng.permutation(n)],
+        "source_file": rng.choice(["b.xlsx", "a.xlsx", None], n), "source_sheet": "Sheet1",
+        "source_row": rng.choice([5, 3, 4], n) if tied else np.arange(n),
+    })
+    parts = [lost_points_frame(source.iloc[: n // 2], "B", "overdue", "逾期", 1.0, "deduction"),
+             lost_points_frame(source.iloc[n // 2:], "A", "late", "迟报", 2.0, "deduction")]
+    expected = pd.concat(parts, ignore_index=True).sort_values(
+        ["period", "unit_id", "component", "rule", "source_file", "source_row", "record_id"],
+        kind="mergesort", na_position="first").reset_index(drop=True)
+    result = _finish_lost(parts)
+    assert result["record_id"].tolist() == expected["record_id"].tolist()
+
+
+def test_index_in_is_get_indexer_for_text():
+    from pipeline.score import _index_in
+
+    labels = pd.Index(pd.array(["T01", "T02", None], dtype="string"))
+    for values in (pd.Series(["T02", "X", None, "T01"], dtype="string"), pd.Series(["T02", "X", "T01"], dtype=object),
+                   pd.Series([], dtype="string")):
+        assert _index_in(values, labels).tolist() == labels.get_indexer(values).tolist()

@@ -124,19 +124,37 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
 
 
 # ------------------------------------------------------------------------------------ notebooks
+# Converted notebooks shared by every reports folder, one per source content: converting (jupytext,
+# ~0.6 s with its import) is paid once per version of the code, not once per new reports folder.
+# A project folder that cannot be written to just goes without.
+NOTEBOOK_CACHE = PROJECT_ROOT / ".cache" / "notebooks"
+
+
 def build_notebook(source: Path, build_dir: Path) -> Path:
     """The jupytext .py notebook as .ipynb (kernelspec python3, no outputs) in build_dir/notebooks."""
     target = build_dir / "notebooks" / f"{source.stem}.ipynb"
     if target.exists() and target.stat().st_mtime_ns > source.stat().st_mtime_ns:
         return target
-    import jupytext
-    notebook = jupytext.read(source)
-    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
-    notebook.metadata.setdefault("language_info", {"name": "python"})
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    atomic_write_bytes(target, jupytext.writes(notebook, fmt="ipynb").encode("utf-8"))
+    text = source.read_bytes()
+    key = hashlib.sha256(text + json.dumps(KERNELSPEC, sort_keys=True).encode("utf-8")).hexdigest()[:20]
+    cached = NOTEBOOK_CACHE / f"{source.stem}-{key}.ipynb"
+    try:
+        payload = cached.read_bytes()
+    except OSError:
+        import jupytext
+
+        notebook = jupytext.reads(text.decode("utf-8"), fmt=source.suffix.lstrip(".") or "py")
+        notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+        notebook.metadata.setdefault("language_info", {"name": "python"})
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        payload = jupytext.writes(notebook, fmt="ipynb").encode("utf-8")
+        try:
+            atomic_write_bytes(cached, payload)
+        except OSError:
+            pass
+    atomic_write_bytes(target, payload)
     return target
 
 

@@ -216,3 +216,25 @@ def test_ctrl_c_stops_the_notebooks_at_once_and_writes_nothing(tmp_path):
     assert time.perf_counter() - started < 15  # not the 60 s the cell would take
     assert "interrupted" in out
     assert not output.exists()
+
+
+def test_a_converted_notebook_is_shared_by_every_reports_folder(tmp_path, monkeypatch):
+    import sys
+
+    import nbformat
+
+    monkeypatch.setattr(render, "NOTEBOOK_CACHE", tmp_path / "cache")
+    source = tmp_path / "nb.py"
+    source.write_text("# %% tags=['parameters']\nPERIOD = '2020-03'\n\n# %%\nprint(PERIOD)\n", "utf-8")
+    first = render.build_notebook(source, tmp_path / "a")
+    notebook = nbformat.read(first, as_version=4)
+    assert notebook.metadata["kernelspec"]["name"] == render.KERNELSPEC["name"]
+    assert [c.source for c in notebook.cells] == ["PERIOD = '2020-03'", "print(PERIOD)"]
+    # A second folder gets the same notebook without converting again (jupytext cannot even load).
+    monkeypatch.setitem(sys.modules, "jupytext", None)
+    second = render.build_notebook(source, tmp_path / "b")
+    assert second.read_bytes() == first.read_bytes()
+    # A changed source is converted afresh, not served from the cache.
+    source.write_text("# %%\nprint('changed')\n", "utf-8")
+    with pytest.raises(ImportError):
+        render.build_notebook(source, tmp_path / "c")

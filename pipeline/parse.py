@@ -91,7 +91,7 @@ def _spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
         spread = arrow_text.series(arrow_text.arrow(values).combine_chunks().take(pa.array(codes)), index)
         spread.name = values.name
         return spread
-    return pd.Series(values.array.take(codes), index=index, name=values.name, copy=False)
+    return pd.Series(values.array.take(codes), index=index, name=values.name, dtype=values.dtype, copy=False)
 
 
 _NULL_TEXT: dict[int, pa.Array] = {}

@@ -126,8 +126,10 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
 # ------------------------------------------------------------------------------------ notebooks
 # Converted notebooks shared by every reports folder, one per source content: converting (jupytext,
 # ~0.6 s with its import) is paid once per version of the code, not once per new reports folder.
-# A project folder that cannot be written to just goes without.
+# A project folder that cannot be written to just goes without. NOTEBOOK_FORMAT: change it when
+# build_notebook's conversion changes, so no notebook converted the old way is served.
 NOTEBOOK_CACHE = PROJECT_ROOT / ".cache" / "notebooks"
+NOTEBOOK_FORMAT = 1
 
 
 def build_notebook(source: Path, build_dir: Path) -> Path:
@@ -135,8 +137,11 @@ def build_notebook(source: Path, build_dir: Path) -> Path:
     target = build_dir / "notebooks" / f"{source.stem}.ipynb"
     if target.exists() and target.stat().st_mtime_ns > source.stat().st_mtime_ns:
         return target
+    from importlib.metadata import version
+
     text = source.read_bytes()
-    key = hashlib.sha256(text + json.dumps(KERNELSPEC, sort_keys=True).encode("utf-8")).hexdigest()[:20]
+    how = json.dumps([NOTEBOOK_FORMAT, KERNELSPEC, source.suffix, version("jupytext")], sort_keys=True)
+    key = hashlib.sha256(text + how.encode("utf-8")).hexdigest()[:20]
     cached = NOTEBOOK_CACHE / f"{source.stem}-{key}.ipynb"
     try:
         payload = cached.read_bytes()

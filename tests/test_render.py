@@ -238,3 +238,13 @@ def test_a_converted_notebook_is_shared_by_every_reports_folder(tmp_path, monkey
     source.write_text("# %%\nprint('changed')\n", "utf-8")
     with pytest.raises(ImportError):
         render.build_notebook(source, tmp_path / "c")
+
+
+def test_a_new_conversion_is_not_served_the_old_way(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "NOTEBOOK_CACHE", tmp_path / "cache")
+    source = tmp_path / "nb.py"
+    source.write_text("# %%\nprint(1)\n", "utf-8")
+    render.build_notebook(source, tmp_path / "a")
+    monkeypatch.setattr(render, "NOTEBOOK_FORMAT", render.NOTEBOOK_FORMAT + 1)
+    render.build_notebook(source, tmp_path / "b")
+    assert len(list((tmp_path / "cache").iterdir())) == 2  # converted afresh under a new key

@@ -343,6 +343,15 @@ def _report_command(raw: Path, processed: Path, reports: Path, period: str) -> l
     return [sys.executable, "-c", code]
 
 
+def _median_of_three(command: list[str], before=lambda: None) -> tuple[Measure, str]:
+    """The median of three runs of `command` (`before` runs ahead of each), and the three times."""
+    runs = []
+    for _ in range(3):
+        before()
+        runs.append(run_measured(command, cwd=config.PROJECT_ROOT))
+    return sorted(runs, key=lambda m: m.seconds)[1], "3 runs: " + ", ".join(f"{m.seconds:.1f}" for m in runs)
+
+
 def measure_reports(folder: Path, echo) -> dict:
     """One month's reports on the sample data: the full build, the same command again with nothing
     changed, `make report` with nothing changed, and one empty notebook through the same toolchain."""
@@ -358,18 +367,12 @@ def measure_reports(folder: Path, echo) -> dict:
     echo(f"  样例数据处理 sample process: {result['sample_process'].seconds:.1f} s; 报告月份 period {period}")
     command = _report_command(raw, processed, reports, period)
     result["wired"] = command[2:4] == ["pipeline", "report"]
-    # The median of three: one kernel start is noisy on a busy machine.
-    empties = sorted((run_measured(_empty_notebook_command(folder), cwd=config.PROJECT_ROOT) for _ in range(3)),
-                     key=lambda m: m.seconds)
-    result["empty"] = empties[1]
-    echo(f"  空笔记本 empty notebook: {result['empty'].seconds:.1f} s")
-    fulls = []
-    for _ in range(3):  # the median of three full builds, each into an empty reports folder, as for the empty notebook
-        shutil.rmtree(reports, ignore_errors=True)
-        fulls.append(run_measured(command, cwd=config.PROJECT_ROOT))
-    result["report"] = sorted(fulls, key=lambda m: m.seconds)[1]
-    echo(f"  月报全量 full monthly report: {result['report'].seconds:.1f} s "
-         f"(3 runs: {', '.join(f'{m.seconds:.1f}' for m in fulls)})")
+    # Medians of three runs: one kernel start is noisy on a busy machine. Each full build starts
+    # from an empty reports folder.
+    result["empty"], runs = _median_of_three(_empty_notebook_command(folder))
+    echo(f"  空笔记本 empty notebook: {result['empty'].seconds:.1f} s ({runs})")
+    result["report"], runs = _median_of_three(command, before=lambda: shutil.rmtree(reports, ignore_errors=True))
+    echo(f"  月报全量 full monthly report: {result['report'].seconds:.1f} s ({runs})")
     result["report_again"] = run_measured(command, cwd=config.PROJECT_ROOT)
     # `make report` with the sample's folders; a stamp newer than pyproject.toml stands in for the
     # environment's, so make never tries to rebuild the environment being measured.

@@ -146,9 +146,12 @@ def _children(element, context: str) -> list[dict]:
     for child in element:
         if not isinstance(child.tag, str) or child.tag in _SKIPPED:
             pass
-        elif child.tag in _BLOCKS or child.tag == "img" and _image(child) is not None:
+        elif child.tag in _BLOCKS:
             flush()
             out.extend(_block(child, context))
+        elif child.tag == "img" and (figure := _image(child)) is not None:
+            flush()
+            out.append(figure)
         else:
             pending.extend(_inline(child, {}))
         if child.tail:
@@ -172,8 +175,6 @@ def _block(element, context: str) -> list[dict]:
         return caption + _table(element)
     if tag == "svg":
         return [_figure(element)]
-    if tag == "img":
-        return [_image(element)]
     if tag in ("ul", "ol"):
         items = [_tidy(_inline_content(li)) for li in element if isinstance(li.tag, str)]
         items = [item for item in items if item]
@@ -181,7 +182,7 @@ def _block(element, context: str) -> list[dict]:
         return ([{"kind": "list", "ordered": tag == "ol", "items": items}] if items else []) + \
             ([{"kind": "par", "class": context, "runs": stray}] if stray else [])
     if tag == "pre":
-        text = _XML_INVALID.sub("", element.text_content()).strip("\n")
+        text = element.text_content().strip("\n")
         return [{"kind": "par", "class": "", "runs": [{"t": text, "code": True}]}] if text.strip() else []
     if tag == "hr":
         return []
@@ -226,7 +227,7 @@ def _table(table) -> list[dict]:
 def _span(value: str | None) -> int:
     """A colspan/rowspan as a browser reads it: the number's integer part, at least 1."""
     match = re.match(r"\s*(\d+)", value or "")
-    return max(1, min(int(match.group(1)), 1000)) if match else 1
+    return max(1, int(match.group(1))) if match else 1
 
 
 def _figure(svg) -> dict:
@@ -341,8 +342,7 @@ def _tidy(runs: list[dict]) -> list[dict]:
             after["t"] = after["t"][1:]
         elif before["t"].endswith(" ") and after["t"].startswith(_BREAK):
             before["t"] = before["t"][:-1]
-    text = "".join(run["t"] for run in merged).strip(" " + _BREAK)
-    if not text.replace(_BREAK, "").strip(" "):
+    if not any(run["t"].replace(_BREAK, "").strip(" ") for run in merged):
         return []
     # The ends: spaces and line breaks before the first and after the last visible character go.
     while merged and not merged[0]["t"].strip(" " + _BREAK):

@@ -96,38 +96,55 @@ def write_parquet_atomic(frame: pd.DataFrame, target: Path) -> None:
         raise
 
 
-def publish_tables(outputs: dict[str, pd.DataFrame], processed: Path, manifest: dict) -> None:
-    """Every table written under a temporary name first, then all moved into place, the manifest last.
+class TablePublisher:
+    """Tables written as soon as each is final, all moved into place at the end, the manifest last.
 
-    A run killed while writing (the slow part) leaves the previous tables as they were. The
-    manifest is removed before the first move and written after the last, so a run killed in
-    between leaves no manifest: the folder is then known to be incomplete and the next run redoes
-    the work instead of skipping it.
+    `write` starts a table's Parquet file under a hidden temporary name on one of two writer
+    threads (encoding and compression release the GIL), so the big clean tables are written while
+    the run goes on to score them. `commit` waits for every writer, then moves the files into
+    place. The manifest is removed before the first move and written after the last, so a run
+    killed in between leaves no manifest: the folder is then known to be incomplete and the next
+    run redoes the work. Leaving the `with` block without `commit` (an error, Ctrl-C) waits for
+    the running writers and removes every temporary file: the previous tables stay as they were.
     """
-    # Every temporary name is known before anything is written (the rule of _stage_parquet), so
-    # whatever happens — a failing writer, Ctrl-C while the writer threads still run — none is left.
-    staged = {name: _temporary_name(processed / f"{name}.parquet") for name in outputs}
-    try:
-        # Two tables at a time: Parquet encoding and compression release the GIL, and the big
-        # clean tables take most of the time. Each file is written alone, so its bytes do not
-        # depend on the threads.
-        pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
-        try:
-            futures = [pool.submit(_stage_parquet, frame, processed / f"{name}.parquet") for name, frame in outputs.items()]
-            for future in futures:
-                future.result()  # the first failure, if any (Ctrl-C lands here, while the writers run)
-        finally:  # also on Ctrl-C: the running writers finish before their files are removed below
-            pool.shutdown(wait=True, cancel_futures=True)
-        (processed / MANIFEST).unlink(missing_ok=True)
-        for name in list(staged):
-            os.replace(staged[name], processed / f"{name}.parquet")
-            del staged[name]
-        tmp = processed / f".{MANIFEST}.{os.getpid()}.tmp"
+
+    def __init__(self, processed: Path):
+        self.processed = processed
+        self._staged: dict[str, Path] = {}
+        self._futures: list = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> "TablePublisher":
+        self._pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="parquet")
+        return self
+
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        if name in self._staged:
+            raise ValueError(f"table {name} written twice")
+        target = self.processed / f"{name}.parquet"
+        # The name is known before the file exists (the rule of _stage_parquet), so whatever
+        # happens none is left. The writer gets its own shallow copy: a later change to the
+        # caller's frame (copy-on-write) never reaches a file being written.
+        self._staged[name] = _temporary_name(target)
+        self._futures.append(self._pool.submit(_stage_parquet, frame.copy(deep=False), target))
+
+    def commit(self, manifest: dict) -> None:
+        for future in self._futures:
+            future.result()  # the first failure, if any (Ctrl-C lands here, while the writers run)
+        (self.processed / MANIFEST).unlink(missing_ok=True)
+        for name in list(self._staged):
+            os.replace(self._staged[name], self.processed / f"{name}.parquet")
+            del self._staged[name]
+        tmp = self.processed / f".{MANIFEST}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
-        os.replace(tmp, processed / MANIFEST)
-    finally:
-        for temporary in staged.values():
-            temporary.unlink(missing_ok=True)
+        os.replace(tmp, self.processed / MANIFEST)
+
+    def __exit__(self, *exc) -> None:
+        try:  # also on Ctrl-C: the running writers finish before their files are removed below
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            for temporary in self._staged.values():
+                temporary.unlink(missing_ok=True)
 
 
 def local_time(epoch_seconds: float) -> pd.Timestamp:
@@ -262,12 +279,18 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
         reasons = ";".join(_file_problems(name, group) for name, group in files.groupby("source_file", sort=True))
         raise InputError(f"没有任何文件能够读取(no file could be read):{reasons}")
     outputs = dict(tables, quarantine=quarantine, warnings=warnings, files=files)
-    if score:
-        outputs.update(score_tables(tables, files, registry.frame))
-        release_memory()
-    manifest = {"fingerprint": stamp, "scored": score, "tables": sorted(outputs),
-                "ingest_rules_version": rules.version, "ingest_rules_sha256": rules.sha256}
-    publish_tables(outputs, processed, manifest)
+    with TablePublisher(processed) as publisher:
+        for name, frame in outputs.items():  # written while the scoring runs
+            publisher.write(name, frame)
+        if score:
+            scored = score_tables(tables, files, registry.frame)
+            for name, frame in scored.items():
+                publisher.write(name, frame)
+            outputs.update(scored)
+        manifest = {"fingerprint": stamp, "scored": score, "tables": sorted(outputs),
+                    "ingest_rules_version": rules.version, "ingest_rules_sha256": rules.sha256}
+        publisher.commit(manifest)
+    release_memory()
     _print_summary(files, progress, time.perf_counter() - started)
     return ProcessResult(tables=outputs, files=files)
 

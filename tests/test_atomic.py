@@ -152,7 +152,32 @@ def test_ctrl_c_while_the_tables_are_written_leaves_no_temporary_file(tmp_path, 
 
     monkeypatch.setattr(runner, "_stage_parquet", slow)
     threading.Timer(0.2, _thread.interrupt_main).start()  # Ctrl-C while both writer threads run
-    with pytest.raises(KeyboardInterrupt):
-        runner.publish_tables({f"t{i}": pd.DataFrame({"a": [i]}) for i in range(3)}, tmp_path, {"x": 1})
+    with pytest.raises(KeyboardInterrupt), runner.TablePublisher(tmp_path) as publisher:
+        for i in range(3):
+            publisher.write(f"t{i}", pd.DataFrame({"a": [i]}))
+        publisher.commit({"x": 1})
     time.sleep(1.0)  # a writer still running would create its file now
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_failing_while_it_scores_leaves_the_previous_tables_and_no_temporary_file(folders, tmp_path, monkeypatch):
+    """The clean tables are being written while the scoring runs (runner.TablePublisher): a scoring
+    that fails then leaves the folder exactly as it was."""
+    _, small, previous, _ = folders
+    folder = tmp_path / "processed"
+    shutil.copytree(previous, folder)
+    seen = []
+
+    def fails(*args, **kwargs):
+        deadline = time.monotonic() + 10
+        while not any(p.name.endswith(".tmp") for p in folder.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        seen.append(sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp")))
+        raise RuntimeError("scoring failed")
+
+    monkeypatch.setattr(runner, "score_tables", fails)
+    with pytest.raises(RuntimeError, match="scoring failed"):
+        process(small, folder, progress=lambda _: None, force=True)
+    assert seen and seen[0], "no table was being written while the scoring ran"
+    assert outputs(folder) == outputs(previous)
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]

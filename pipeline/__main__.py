@@ -51,11 +51,16 @@ def main(argv: list[str] | None = None) -> int:
 
             process(args.raw, args.processed, force=args.force)
         elif args.command in ("report", "annual", "all"):
-            from pipeline.commands import make_reports
+            from pipeline.render import Kernels  # (light: no pandas, no jupyter yet)
 
-            which = {"report": getattr(args, "period", None), "annual": getattr(args, "year", None), "all": None}[args.command]
-            make_reports(args.command, which, args.raw, args.processed, args.reports,
-                         units=getattr(args, "unit", None), force=args.force)
+            # The kernels are launched first and boot while this process loads pandas and checks
+            # the data: their start-up is the longest wait of a report run.
+            with Kernels(1 if args.command == "annual" else 2).launched() as kernels:
+                from pipeline.commands import make_reports
+
+                which = {"report": getattr(args, "period", None), "annual": getattr(args, "year", None), "all": None}[args.command]
+                make_reports(args.command, which, args.raw, args.processed, args.reports,
+                             units=getattr(args, "unit", None), force=args.force, kernels=kernels)
         elif args.command == "templates":
             from pipeline.commands import make_templates
 

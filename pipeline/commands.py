@@ -49,13 +49,15 @@ def make_templates(period: str | None, raw: Path, processed: Path, reports: Path
 
 
 def make_reports(command: str, which: str | None, raw: Path, processed: Path, reports: Path,
-                 units: list[str] | None = None, force: bool = False) -> list[Path]:
+                 units: list[str] | None = None, force: bool = False, kernels=None) -> list[Path]:
     """Process the raw folder (skipped when nothing changed), then build the reports.
 
     `report`: the month's circular (HTML, PDF, Excel) and every unit's scorecard; `annual`: the
     year-end assessment; `all`: every month and every year, notebooks on both cores.
     Two builds into one reports folder take turns (reports/.reports.lock): run together they
     would execute the same notebooks into the same build files.
+    `kernels`: kernels the caller started ahead (render.Kernels; the command line starts them
+    before it loads anything else), else started here.
     """
     from filelock import FileLock
 
@@ -63,6 +65,8 @@ def make_reports(command: str, which: str | None, raw: Path, processed: Path, re
 
     Path(reports).mkdir(parents=True, exist_ok=True)
     with FileLock(str(Path(reports) / ".reports.lock")):
+        if kernels is not None:
+            return _make_reports_locked(command, which, raw, processed, reports, units, force, kernels)
         # The kernels boot (and import the report modules) while the data is checked and the
         # reports planned; those left unused are shut down at the end.
         with Kernels(1 if command == "annual" else 2) as kernels:

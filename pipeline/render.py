@@ -224,6 +224,12 @@ class Kernels:
         run_sync(manager.start_kernel)(cwd=str(PROJECT_ROOT), extra_arguments=self._arguments)
         return manager
 
+    def launched(self) -> Kernels:
+        """Wait until the kernel processes are launched (not until they are ready): the caller's
+        own imports would otherwise compete with their launch for this process's one GIL."""
+        self._starter.join()
+        return self
+
     def take(self):
         """A kernel for one notebook (give it back with `release`)."""
         self._starter.join()

@@ -179,8 +179,7 @@ def test_kernels_started_ahead_run_with_the_report_modules_loaded_and_never_outl
     notebook.write_text('# %% tags=["parameters"]\nX = 1\n\n# %%\nimport sys\n'
                         'print("preloaded" if "pipeline.report_monthly" in sys.modules else "cold")\n', encoding="utf-8")
     output = tmp_path / "out" / "preloaded.html"
-    with render.Kernels(2) as kernels:
-        kernels._starter.join()
+    with render.Kernels(2).launched() as kernels:
         pids = [manager.provisioner.process.pid for manager in kernels._ready]
         assert all(_alive(pid) for pid in pids)
         render.run_jobs([render.Job(notebook, {"X": 2}, output, "preloaded")], tmp_path / "build", echo=lambda line: None,

@@ -134,14 +134,21 @@ def record_summaries(data: ReportData, view: pd.DataFrame) -> list[str]:
         "accidents": lambda r: f"{r.level}事故 {day(r.occurred_at)} 死亡{r.deaths}人"
                                + ("，迟报" if yes(getattr(r, "late_report", None)) else ""),
     }
-    files = set(view["来源文件"].dropna().astype("str"))
-    rows = set(pd.to_numeric(view["来源行"], errors="coerce").dropna().astype("int64"))
+    # The (file, row) places the deductions name, per table: only those records are described
+    # (a month's few hundred, not the thousands sharing a file or a row number with one).
+    rows = pd.to_numeric(view["来源行"], errors="coerce")
+    places: dict[str, set[tuple[str, int]]] = {}
+    for component, file, row in zip(view["分项"], view["来源文件"], rows):
+        if RECORD_TABLE.get(str(component)) and not pd.isna(file) and not pd.isna(row):
+            places.setdefault(RECORD_TABLE[str(component)], set()).add((str(file), int(row)))
     found: dict[tuple, str] = {}
     for table, explain in describe.items():
         frame = data.get(table)
-        if frame is None or frame.empty:
+        if frame is None or frame.empty or table not in places:
             continue
-        frame = frame.loc[frame["source_file"].astype("str").isin(files) & frame["source_row"].isin(rows)]
+        wanted = places[table]
+        keys = zip(frame["source_file"].astype("str"), pd.to_numeric(frame["source_row"], errors="coerce"))
+        frame = frame.loc[[not pd.isna(row) and (file, int(row)) in wanted for file, row in keys]]
         for row in frame.itertuples(index=False):
             sheet = text(getattr(row, "source_sheet", None))
             place = (table, str(row.source_file), int(row.source_row))

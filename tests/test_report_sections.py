@@ -75,3 +75,34 @@ def test_scorecard_indicators_are_named_in_chinese(tmp_path):
     page = str(report_scorecard.indicators(data, "T05", "2020-03"))
     assert "<td>检查频次</td>" in page and "inspection_frequency" not in page
     assert "<td>custom_item</td>" in page  # no label: the key is the best name there is
+
+
+def test_scorecard_deductions_name_the_record_at_their_exact_place(tmp_path):
+    """Each deduction is described by the clean record at its (file, row) in its component's table;
+    a record sharing only the file or only the row number with a deduction is never taken for it."""
+    import pandas as pd
+
+    from pipeline import report_scorecard
+
+    data = rh.load_tables(fx.write_processed(tmp_path / "processed"))
+    data.tables["enforcement"] = pd.DataFrame({
+        "source_file": ["a.xlsx", "a.xlsx", "b.xlsx"], "source_sheet": ["检查", "检查", "检查"],
+        "source_row": pd.array([5, 6, 5], dtype="Int64"),
+        "inspected_at": pd.to_datetime(["2020-03-02", "2020-03-03", "2020-03-04"]), "enterprise": ["甲公司", "乙公司", "丙公司"]})
+    data.tables["hazards"] = pd.DataFrame({
+        "source_file": ["a.xlsx"], "source_sheet": ["隐患"], "source_row": pd.array([5], dtype="Int64"),
+        "level": ["一般"], "hazard_id": ["H-1"], "deadline": pd.to_datetime(["2020-03-10"]),
+        "rectified_at": pd.to_datetime([None])})
+    view = pd.DataFrame({
+        "分项": ["A", "B", "A", "A", "A", "C"],
+        "来源文件": ["a.xlsx", "a.xlsx", "b.xlsx", "b.xlsx", None, "a.xlsx"],
+        "来源工作表": ["检查", "隐患", "检查", None, None, "事故"],
+        "来源行": pd.array([5, 5, 6, 5, None, 5], dtype="Int64")})
+    assert report_scorecard.record_summaries(data, view) == [
+        "执法检查 2020-03-02 甲公司",
+        "一般隐患 H-1 期限2020-03-10，未整改",
+        "",  # b.xlsx has no row 6 (a.xlsx does, and b.xlsx has a row 5)
+        "执法检查 2020-03-04 丙公司",  # no sheet named: the file and row suffice
+        "",  # no place at all
+        "",  # the accidents table has no record there
+    ]

@@ -484,16 +484,14 @@ def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: 
             lines.append(f"| `make report` again, nothing changed | {reports['make_noop'].seconds:.2f} | {reports['make_noop'].peak_mib:.0f} |")
         else:
             lines.append(f"| `make report` again, nothing changed | failed: {reports.get('make_error', '?')} | |")
-        lines += ["", "The full report is `python -m pipeline report` in a fresh process: the processing check, two "
-                  "kernels (started at once, report modules and chart font preloaded), the circular and every "
-                  "unit's scorecard from one kernel each on the two cores, the Excel attachment meanwhile, then "
-                  "the circular's PDF. Its progress lines give the split (执行 / HTML / PDF); on this machine the "
-                  "kernels are ready after about 2.4 s; then the circular's cells take about 2.3 s and Typst sets "
-                  "its PDF in about 0.5 s (WeasyPrint, before, took 3.7 s), while the other kernel lays out every "
-                  "scorecard in about 3 s: the two paths end within a few tenths of a second of each other. The "
-                  "empty notebook's kernel preloads nothing, so the reports' own imports count against the "
-                  "reports. Notebooks converted from their .py source (jupytext) are kept in .cache/notebooks "
-                  "by content, for every reports folder."]
+        lines += ["", "The full report is `python -m pipeline report` in a fresh process. It launches its two "
+                  "kernels first (they import the report modules and the chart font while they boot), then loads "
+                  "pandas and checks the data; the circular and every unit's scorecard run from one kernel each "
+                  "on the two cores while the command writes the Excel attachment, then Typst sets the "
+                  "circular's PDF. Its progress lines give each notebook's split (执行 / HTML / PDF). The empty "
+                  "notebook's kernel preloads nothing, so the reports' own imports count against the reports. "
+                  "Notebooks converted from their .py source (jupytext) are kept in .cache/notebooks by content, "
+                  "for every reports folder."]
     return "\n".join(lines) + "\n"
 
 

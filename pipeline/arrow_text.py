@@ -64,7 +64,7 @@ def normalise(data: pa.ChunkedArray) -> pa.ChunkedArray:
     Each step runs only on the values it can change (ASCII text is its own NFKC form, and
     Arrow's trimming removes only characters Python counts as whitespace): a column of ids,
     dates or numbers comes back as it is, no copy of its millions of values made."""
-    text = where_not_ascii(pc.fill_null(data, ""), lambda values: pc.utf8_normalize(values, "NFKC"))
+    text = nfkc(pc.fill_null(data, ""))
     return _where(text, _may_hold_whitespace(text), lambda values: pc.utf8_trim_whitespace(
         pc.replace_substring_regex(values, WHITESPACE_CLASS + "+", " ")))
 
@@ -236,6 +236,11 @@ def match_regex(data: pa.ChunkedArray, pattern: str) -> pa.ChunkedArray:
     with ThreadPoolExecutor(max_workers=2) as pool:
         parts = list(pool.map(lambda part: pc.match_substring_regex(part, pattern), (data[:half], data[half:])))
     return pa.chunked_array([*parts[0].chunks, *parts[1].chunks], type=pa.bool_())
+
+
+def nfkc(data: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Unicode NFKC of the values; ASCII text is its own NFKC form and is left as it is."""
+    return where_not_ascii(data, lambda values: pc.utf8_normalize(values, "NFKC"))
 
 
 def where_not_ascii(data: pa.ChunkedArray, function) -> pa.ChunkedArray:

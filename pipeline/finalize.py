@@ -192,8 +192,8 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
 
 
 def _codes(values: pd.Series, na_code: bool = False):
-    """Integer codes of a column's values. (codes with NA as -1, NA mask) or, with `na_code`,
-    (codes with NA a code of its own, how many codes)."""
+    """Integer codes of a column's values, NA coded as one past the last value: (codes, NA mask)
+    or, with `na_code`, (codes, how many codes)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     codes = codes.astype(np.int64, copy=False)
     missing = codes < 0

@@ -138,13 +138,12 @@ def squeeze_text(text: pd.Series) -> pd.Series:
     """NFKC with the spaces removed: how total and footer markers are compared. (ASCII text is
     its own NFKC form, so only the other values go through the normaliser.)"""
     data = arrow_text.arrow(text)
-    data = arrow_text.where_not_ascii(data, lambda values: pc.utf8_normalize(values, "NFKC"))
-    return arrow_text.series(pc.replace_substring(data, " ", ""), text.index)
+    return arrow_text.series(pc.replace_substring(arrow_text.nfkc(data), " ", ""), text.index)
 
 
 def normalise_labels(text: pd.Series) -> pd.Series:
     """`normalise_label` for a whole column, vectorised."""
-    data = arrow_text.where_not_ascii(pc.fill_null(arrow_text.arrow(text.astype("str")), ""), lambda v: pc.utf8_normalize(v, "NFKC"))
+    data = arrow_text.nfkc(pc.fill_null(arrow_text.arrow(text.astype("str")), ""))
     folded = arrow_text.casefold(arrow_text.without_whitespace(data))
     return arrow_text.series(pc.utf8_rtrim(folded, characters="*"), text.index)
 

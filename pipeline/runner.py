@@ -74,23 +74,12 @@ def _temporary_name(target: Path) -> Path:
     return target.with_name(f".{target.stem}.{os.getpid()}.tmp")
 
 
-def _stage_parquet(frame: pd.DataFrame, target: Path) -> Path:
-    """Write a table beside its target under a hidden temporary name (".name.<pid>.tmp", made with
-    the usual permissions, unlike mkstemp's owner-only ones) and return that name."""
+def _stage_parquet(frame: pd.DataFrame, target: Path) -> None:
+    """Write a table beside its target under its hidden temporary name (`_temporary_name`, made
+    with the usual permissions, unlike mkstemp's owner-only ones)."""
     temporary = _temporary_name(target)
     try:
         frame.to_parquet(temporary, index=False)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
-
-
-def write_parquet_atomic(frame: pd.DataFrame, target: Path) -> None:
-    """Write to a temporary file in the same folder, then rename over the target (atomic on POSIX)."""
-    temporary = _stage_parquet(frame, target)
-    try:
-        os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -112,10 +101,9 @@ class TablePublisher:
         self.processed = processed
         self._staged: dict[str, Path] = {}
         self._futures: list = []
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="parquet")
 
     def __enter__(self) -> "TablePublisher":
-        self._pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="parquet")
         return self
 
     def write(self, name: str, frame: pd.DataFrame) -> None:

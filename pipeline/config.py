@@ -18,6 +18,9 @@ RAW_DIR = DATA_DIR / "raw"
 PROCESSED_DIR = DATA_DIR / "processed"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+# Work kept between runs to save time (converted notebooks, compiled templates, font metrics), each
+# entry keyed by what it was made from; deleting the folder only costs time.
+CACHE_DIR = PROJECT_ROOT / ".cache"
 REGISTRY_NAME = "units.csv"
 # Deadlines (报送截止日) are local calendar days; file times are converted to this zone.
 OFFICE_TIMEZONE = "Asia/Shanghai"

@@ -19,15 +19,19 @@ so any number of charts can share one page.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import math
+import os
 import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
+from pathlib import Path
 
+from pipeline.config import CACHE_DIR
 from pipeline.fonts import CSS_FONT_STACK, font_path
 
 # matplotlib's "tab10", the line colours analysts know from Excel-like tools.
@@ -55,35 +59,113 @@ class Svg:
 
 
 class Outlines:
-    """The CJK font's glyphs as SVG path data (font units, y up) and advance widths; loaded once
-    per process (about 0.3 s), each glyph drawn once."""
+    """The CJK font's advance widths and glyphs as SVG path data (font units, y up), loaded once per
+    process; each glyph drawn once. Reading the font's character map and metrics costs about 0.3 s
+    and opening its outlines about as much again, so both the metrics and every glyph drawn are
+    kept in `cache_dir` (default: the project's .cache/fonts) between runs: a report run whose
+    characters were all drawn before does not open the font at all."""
 
-    def __init__(self, path):
-        from fontTools.ttLib import TTFont
-
-        font = TTFont(str(path), lazy=True)
-        self.units = font["head"].unitsPerEm
-        self.cmap = font.getBestCmap()
-        self.glyph_set = font.getGlyphSet()
-        self.advances = font["hmtx"].metrics
-        self.paths: dict[str, str] = {}
+    def __init__(self, path, cache_dir: Path | None = None):
+        self.font_file = Path(path)
+        self._cache = _FontCache(self.font_file, cache_dir)
+        metrics = self._cache.read("metrics")
+        if metrics is None:
+            metrics = _read_metrics(self.font_file)
+            self._cache.write("metrics", metrics)
+        self.units, self.glyph_names, self.widths = metrics
+        self.paths: dict[str, str] = self._cache.read("glyphs") or {}
+        self._saved = len(self.paths)
         self.lock = threading.Lock()
+        self._glyph_set = None
 
     def has(self, text: str) -> bool:
-        return all(ord(ch) in self.cmap for ch in text)
+        return all(ord(ch) in self.glyph_names for ch in text)
 
     def advance(self, ch: str) -> int:
-        return self.advances[self.cmap[ord(ch)]][0]
+        return self.widths[ord(ch)]
 
     def path(self, ch: str) -> str:
         with self.lock:
             if ch not in self.paths:
                 from fontTools.pens.svgPathPen import SVGPathPen
 
-                pen = SVGPathPen(self.glyph_set)
-                self.glyph_set[self.cmap[ord(ch)]].draw(pen)
+                if self._glyph_set is None:
+                    from fontTools.ttLib import TTFont
+
+                    self._glyph_set = TTFont(str(self.font_file), lazy=True).getGlyphSet()
+                pen = SVGPathPen(self._glyph_set)
+                self._glyph_set[self.glyph_names[ord(ch)]].draw(pen)
                 self.paths[ch] = pen.getCommands()
             return self.paths[ch]
+
+    def save(self) -> None:
+        """Keep the glyphs drawn since the last save (with those another process kept meanwhile)."""
+        with self.lock:
+            if len(self.paths) == self._saved:
+                return
+            stored = self._cache.read("glyphs") or {}
+            self.paths = {**stored, **self.paths}
+            self._cache.write("glyphs", self.paths)
+            self._saved = len(self.paths)
+
+
+def _read_metrics(path: Path) -> tuple[int, dict[int, str], dict[int, int]]:
+    """(units per em, glyph name by code point, advance width by code point), from the font."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(path), lazy=True)
+    names = font.getBestCmap()
+    metrics = font["hmtx"].metrics
+    return font["head"].unitsPerEm, dict(names), {code: metrics[name][0] for code, name in names.items()}
+
+
+class _FontCache:
+    """Entries kept for one font file, named after its path, size and modification time and the
+    fontTools version (a changed font or reader starts afresh). Each is written whole under a
+    temporary name and moved into place, so a reader sees an old entry or a new one, never half;
+    one that does not load as what was written for this font is ignored. A folder that cannot be
+    written to goes without."""
+
+    FORMAT = 1  # bump when what an entry holds changes
+
+    def __init__(self, font: Path, cache_dir: Path | None):
+        import fontTools
+
+        stat = font.stat()
+        self.key = f"{font.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{fontTools.version}|{self.FORMAT}"
+        self.folder = Path(cache_dir) if cache_dir is not None else CACHE_DIR / "fonts"
+        self.stem = f"{font.stem}-{hashlib.sha256(self.key.encode('utf-8')).hexdigest()[:16]}"
+
+    def read(self, kind: str):
+        import marshal
+
+        try:
+            key, payload = marshal.loads((self.folder / f"{self.stem}.{kind}").read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        return payload if key == self.key and _well_formed(kind, payload) else None
+
+    def write(self, kind: str, payload) -> None:
+        import marshal
+
+        entry = self.folder / f"{self.stem}.{kind}"
+        temporary = entry.with_name(f".{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(marshal.dumps((self.key, payload)))
+            os.replace(temporary, entry)
+        except OSError:
+            try:
+                temporary.unlink(missing_ok=True)
+            except OSError:  # the folder is not there to hold it
+                pass
+
+
+def _well_formed(kind: str, payload) -> bool:
+    if kind == "metrics":
+        return (isinstance(payload, tuple) and len(payload) == 3 and isinstance(payload[0], int)
+                and isinstance(payload[1], dict) and isinstance(payload[2], dict))
+    return isinstance(payload, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in payload.items())
 
 
 @cache
@@ -230,6 +312,7 @@ class Canvas:
         title = f"<title>{html.escape(self.label, quote=False)}</title>" if self.label else ""
         font = outlines()
         defs = "".join(f'<path id="{ident}" d="{font.path(ch)}"/>' for ch, ident in self.glyphs.items())
+        font.save()
         defs = f"<defs>{defs}</defs>" if defs else ""
         return Svg(head + title + defs + "".join(self.parts) + "</svg>", self.label)
 

@@ -193,3 +193,52 @@ def test_control_characters_in_data_do_not_break_the_svg():
                             "rank": [1], "ranking_group": ["属地单位"]})
     root = parse(charts.rank_trends(history))
     assert texts(root, "label") == ["南湖办事处"]
+
+
+def test_font_metrics_and_drawn_glyphs_are_kept_between_runs(tmp_path):
+    from pipeline.fonts import font_path
+
+    first = svg.Outlines(font_path(), tmp_path)
+    drawn = {ch: first.path(ch) for ch in "南湖办事处7"}
+    first.save()
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert [name.rsplit(".", 1)[1] for name in kept] == ["glyphs", "metrics"]
+    again = svg.Outlines(font_path(), tmp_path)  # another process, the next run
+    assert again.paths == drawn and again._glyph_set is None  # the font's outlines are never opened
+    assert (again.units, again.widths, again.glyph_names) == (first.units, first.widths, first.glyph_names)
+    assert again.path("南") == drawn["南"] and again._glyph_set is None
+    assert again.path("北") and again._glyph_set is not None  # a new character: drawn from the font
+    again.save()
+    assert "北" in svg.Outlines(font_path(), tmp_path).paths
+
+
+def test_a_damaged_or_foreign_font_cache_entry_is_read_from_the_font_again(tmp_path):
+    from pipeline.fonts import font_path
+
+    reference = svg.Outlines(font_path(), tmp_path / "fresh")
+    expected = reference.path("湖")
+    for damage in (b"", b"not marshal data", None):
+        folder = tmp_path / f"damaged-{len(damage) if damage is not None else 'foreign'}"
+        svg.Outlines(font_path(), folder).save()
+        for entry in folder.iterdir():
+            if damage is None:  # well formed, but written for another font file
+                import marshal
+
+                key, payload = marshal.loads(entry.read_bytes())
+                entry.write_bytes(marshal.dumps(("another font|1|2", payload)))
+            else:
+                entry.write_bytes(damage)
+        outlines = svg.Outlines(font_path(), folder)
+        assert outlines.units == reference.units and outlines.widths == reference.widths
+        assert outlines.path("湖") == expected
+
+
+def test_a_font_cache_folder_that_cannot_be_written_is_done_without(tmp_path):
+    from pipeline.fonts import font_path
+
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    outlines = svg.Outlines(font_path(), blocked / "fonts")
+    assert outlines.path("湖") and outlines.advance("湖") > 0
+    outlines.save()
+    assert blocked.read_text() == "x"

@@ -15,10 +15,12 @@
 YEAR = "2020"
 PROCESSED_DIR = "../data/processed"
 RULEBOOK = "../rules/rulebook-2020.toml"
+EXCEL_PATH = None  # `make annual` sets it: where this run writes the Excel attachment
 
 # %%
 # 年度考核报告 (year-end assessment), rendered by `make annual`. Every number comes from the
 # pipeline library; this notebook only lays the sections out.
+from pipeline import export
 from pipeline import report_annual as annual
 from pipeline import report_helpers as rh
 
@@ -72,3 +74,9 @@ annual.robustness_chart(data, YEAR)
 
 # %%
 annual.year_on_year(data, YEAR)
+
+# %%
+# 附件：Excel 工作簿 (the Excel attachment: assessment, monthly ranks, deductions), from the tables
+# above; `make annual` puts it beside the HTML once the whole report is made.
+if EXCEL_PATH:
+    export.write_annual_workbook(EXCEL_PATH, data, YEAR, RULEBOOK)

@@ -15,10 +15,12 @@
 PERIOD = "2020-03"
 PROCESSED_DIR = "../data/processed"
 RULEBOOK = "../rules/rulebook-2020.toml"
+EXCEL_PATH = None  # `make report` sets it: where this run writes the Excel attachment
 
 # %%
 # 月度排名通报 (monthly ranking circular), rendered by `make report`. Every number comes from the
 # pipeline library; this notebook only lays the sections out.
+from pipeline import export
 from pipeline import report_helpers as rh
 from pipeline import report_monthly as monthly
 
@@ -98,3 +100,8 @@ monthly.warnings_list(data, PERIOD)
 # %%
 monthly.files_summary(data, PERIOD)
 
+# %%
+# 附件：Excel 工作簿 (the Excel attachment: rankings, components, deductions), from the tables above;
+# `make report` puts it beside the HTML and PDF once the whole circular is made.
+if EXCEL_PATH:
+    export.write_monthly_workbook(EXCEL_PATH, data, PERIOD, RULEBOOK)

@@ -175,8 +175,15 @@ def component_rows(data: rh.ReportData, period: str) -> pd.DataFrame:
     if indicators is not None and {"item", "points"} <= set(indicators):
         month = indicators.loc[indicators["period"].astype("str") == period]
         wide = month.pivot_table(index="unit_id", columns="item", values="points", aggfunc="first", sort=False)
+        # Each item's points under its Chinese name (the rulebook's label), its key in brackets.
+        names = {}
+        if {"label", "component"} <= set(month):
+            pairs = month.drop_duplicates("item")
+            names = {item: f"{component}·{label}" for item, component, label
+                     in zip(pairs["item"], pairs["component"], pairs["label"]) if pd.notna(label)}
         for item in wide.columns:
-            shown[str(item)] = rows["unit_id"].map(wide[item]).astype("float64").to_numpy()
+            header = f"{names[item]} ({item})" if item in names else str(item)
+            shown[header] = rows["unit_id"].map(wide[item]).astype("float64").to_numpy()
     shown["未评项目"] = rows["not_assessed"] if "not_assessed" in rows else ""
     shown["标记"] = rows["flags"] if "flags" in rows else ""
     return shown.reset_index(drop=True)

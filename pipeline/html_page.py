@@ -16,10 +16,12 @@ import jinja2
 import nbformat
 from nbconvert import HTMLExporter
 
+from pipeline.config import CACHE_DIR
 from pipeline.config import REPORT_PAGE_KEY as PAGE_KEY
 from pipeline.fonts import CSS_FONT_STACK
 
 TEMPLATE_NAME = "report.html.j2"
+TEMPLATE_CACHE = CACHE_DIR / "templates"
 TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head -%}
 <meta charset="utf-8" />
@@ -122,6 +124,18 @@ class ReportExporter(HTMLExporter):
                                                                        resources=resources))
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
+    def _create_environment(self):
+        # Compiled templates kept on disk (Jinja's bytecode cache, keyed by each template's source):
+        # nbconvert's lab templates cost about 0.3 s to compile in every new process otherwise.
+        # A project folder that cannot be written to just goes without.
+        environment = super()._create_environment()
+        try:
+            TEMPLATE_CACHE.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return environment
+        environment.bytecode_cache = jinja2.FileSystemBytecodeCache(str(TEMPLATE_CACHE))
+        return environment
+
 
 _EXPORTER: list[HTMLExporter] = []
 _LOCK = threading.RLock()  # an exporter registers filters on itself per conversion: one at a time
@@ -151,6 +165,9 @@ def _new_exporter() -> HTMLExporter:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
+        # The notebook is checked against the schema once, after nbconvert's preprocessors, not
+        # after each of them (each check walks the whole notebook; a month's scorecards are 20).
+        optimistic_validation=True,
         language_code="zh",  # ISO 639-1 (nbconvert refuses zh-CN)
     )
 

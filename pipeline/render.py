@@ -25,7 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import CACHE_DIR, PROJECT_ROOT
 from pipeline.errors import InputError
 
 KERNEL = "python3"
@@ -43,7 +43,10 @@ class Job:
     given, `pdf`. `inputs` are the files whose change makes the outputs stale.
     With `pages` (page name -> (html path, title)) the run makes many pages instead (every unit's
     scorecard from one kernel): the notebook marks each page's output (report_helpers.show_pages),
-    each becomes its own HTML file, and `output` is only the folder they go to."""
+    each becomes its own HTML file, and `output` is only the folder they go to.
+    `files` (notebook parameter -> output path) are files the notebook writes itself (the Excel
+    attachment, from the data its kernel already holds): the parameter is set to a path in the
+    build folder, and the file is moved into place with the pages, only when the whole run worked."""
 
     notebook: Path
     parameters: dict[str, object]
@@ -52,6 +55,7 @@ class Job:
     inputs: Sequence[Path] = ()
     pdf: Path | None = None
     pages: dict[str, tuple[Path, str]] | None = None
+    files: dict[str, Path] = field(default_factory=dict)
     outputs: list[Path] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +63,7 @@ class Job:
             self.outputs = [path for path, _ in self.pages.values()]
         else:
             self.outputs = [self.output] + ([self.pdf] if self.pdf else [])
+        self.outputs += list(self.files.values())
 
 
 @dataclass
@@ -75,8 +80,8 @@ class Outcome:
 # ------------------------------------------------------------------------------------- freshness
 def signature(job: Job) -> str:
     """What, besides input files, decides a job's output: notebook, parameters, title."""
-    text = json.dumps({"notebook": str(job.notebook), "parameters": job.parameters, "title": job.title},
-                      sort_keys=True, ensure_ascii=False, default=str)
+    text = json.dumps({"notebook": str(job.notebook), "parameters": job.parameters, "title": job.title,
+                       "files": job.files}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -128,7 +133,7 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
 # ~0.6 s with its import) is paid once per version of the code, not once per new reports folder.
 # A project folder that cannot be written to just goes without. NOTEBOOK_FORMAT: change it when
 # build_notebook's conversion changes, so no notebook converted the old way is served.
-NOTEBOOK_CACHE = PROJECT_ROOT / ".cache" / "notebooks"
+NOTEBOOK_CACHE = CACHE_DIR / "notebooks"
 NOTEBOOK_FORMAT = 1
 
 
@@ -168,6 +173,12 @@ def _executed_path(build_dir: Path, output: Path) -> Path:
     return build_dir / "executed" / f"{Path(output).stem}-{key}.ipynb"
 
 
+def _staged_path(build_dir: Path, output: Path) -> Path:
+    """Where a notebook writes a file of its own (Job.files) before it is moved into place."""
+    key = hashlib.sha256(str(Path(output).resolve()).encode("utf-8")).hexdigest()[:10]
+    return build_dir / "staged" / f"{Path(output).stem}-{key}{Path(output).suffix}"
+
+
 def _kernel_environment() -> None:
     """The kernels import `pipeline` from the project and should print nothing on start."""
     paths = [str(PROJECT_ROOT), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
@@ -180,7 +191,7 @@ def _kernel_environment() -> None:
 # (IPKernelApp.exec_lines), so the kernel is ready with them when its notebook arrives. A failure
 # here only logs; the notebook's own import cell then fails with the real message.
 PRELOAD = ("import pipeline.report_monthly, pipeline.report_scorecard, pipeline.report_annual, pipeline.score, "
-           "pyarrow.parquet; pipeline.svg.outlines()")
+           "pipeline.export, pyarrow.parquet; pipeline.svg.outlines()")
 # Quiet kernel log (its note on unencrypted local TCP, its interrupt at shutdown); errors in cells
 # still reach the notebook and stop the run.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
@@ -201,6 +212,7 @@ class Kernels:
             self._arguments.append(f"--IPKernelApp.exec_lines={preload}")
         self._ready: list = []
         self._busy: set = set()
+        self._stopping: list[threading.Thread] = []
         self._failure: Exception | None = None
         self.cancelled = threading.Event()  # set by `cancel` (Ctrl-C): nothing more is written
         # Started on a thread: the command goes on with its checks while jupyter_client loads and
@@ -241,10 +253,20 @@ class Kernels:
         return manager
 
     def release(self, manager) -> None:
-        """Shut down a kernel whose notebook is done."""
+        """Shut down a kernel whose notebook is done, on a thread of its own (about 0.1 s that
+        the notebook's HTML and PDF need not wait for); `wait_stopped` waits for it."""
+        stopper = threading.Thread(target=self.stop, args=(manager,), name="kernel-stopper", daemon=True)
         with self._lock:
             self._busy.discard(manager)
-        self.stop(manager)
+            self._stopping.append(stopper)
+        stopper.start()
+
+    def wait_stopped(self) -> None:
+        """Wait until every kernel given back with `release` is shut down."""
+        with self._lock:
+            stoppers, self._stopping = self._stopping, []
+        for stopper in stoppers:
+            stopper.join()
 
     @staticmethod
     def stop(manager) -> None:
@@ -265,11 +287,13 @@ class Kernels:
         self.close()
 
     def close(self) -> None:
+        """Shut down the unused kernels, and wait for those released to be gone."""
         self._starter.join()
         with self._lock:
             unused, self._ready = self._ready, []
         for manager in unused:
             self.stop(manager)
+        self.wait_stopped()
 
     def __enter__(self) -> Kernels:
         return self
@@ -279,10 +303,11 @@ class Kernels:
 
 
 def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = None) -> Outcome:
-    """Run one job on a kernel from `kernels` (a new one if None): papermill -> HTML (-> PDF),
-    written atomically. Never raises."""
+    """Run one job on a kernel from `kernels` (a new one if None): papermill -> HTML (-> PDF, and
+    the files the notebook writes), all written atomically once everything is made. Never raises."""
     start = time.perf_counter()
     manager = None
+    own = kernels is None
     kernels = kernels or Kernels()
     try:
         manager = kernels.take()
@@ -293,9 +318,14 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
 
         executed = _executed_path(build_dir, job.output)
         executed.parent.mkdir(parents=True, exist_ok=True)
+        staged = {name: _staged_path(build_dir, path) for name, path in job.files.items()}
+        for path in staged.values():  # a file left by an earlier run must not pass for this run's
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.unlink(missing_ok=True)
+        parameters = {**job.parameters, **{name: str(path) for name, path in staged.items()}}
         try:
             notebook = papermill.execute_notebook(
-                str(ipynb), str(executed), parameters=dict(job.parameters), kernel_name=KERNEL,
+                str(ipynb), str(executed), parameters=parameters, kernel_name=KERNEL,
                 progress_bar=False, log_output=False, execution_timeout=CELL_TIMEOUT_SECONDS, km=manager,
                 request_save_on_cell_execute=False,  # written once at the end, not after every cell
             )
@@ -331,10 +361,19 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
 
                 written[job.pdf] = pdf.pdf_bytes(page)
                 phases["PDF"] = time.perf_counter() - start - sum(phases.values())
+        for name, path in staged.items():
+            if not path.is_file():
+                return Outcome(False, time.perf_counter() - start,
+                               f"报告生成失败(report failed): {job.notebook.name} 没有写出 {job.files[name].name}"
+                               f"(the notebook did not write the file given in {name})\n"
+                               f"  已执行的笔记本(executed notebook): {executed}")
+            written[job.files[name]] = path.read_bytes()
         if kernels.cancelled.is_set():
             return Outcome(False, time.perf_counter() - start, f"已中断，未写入(interrupted, nothing written): {job.title}")
         for path, payload in written.items():
             atomic_write_bytes(path, payload)
+        for path in staged.values():
+            path.unlink(missing_ok=True)
         write_stamp(build_dir, job)
         return Outcome(True, time.perf_counter() - start, warnings=warnings, phases=phases)
     except Exception as error:  # a kernel that died, a missing file, a PDF that failed
@@ -344,6 +383,8 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
     finally:
         if manager is not None:
             kernels.release(manager)
+        if own:
+            kernels.close()
 
 
 def _show(path: Path) -> str:
@@ -354,13 +395,13 @@ def _show(path: Path) -> str:
 
 
 def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: bool = False,
-             echo: Callable[[str], None] = print, meanwhile: Callable[[bool], object] | None = None,
+             echo: Callable[[str], None] = print, meanwhile: Callable[[], object] | None = None,
              kernels: Kernels | None = None) -> list[Path]:
     """Run the stale jobs (all with force), `workers` at a time on threads of this process (each on
-    its own kernel, which does the work); one line per finished
-    notebook. `meanwhile(busy)` (light work such as the Excel attachments) runs on this thread while
-    the notebooks run (busy=True), or alone when nothing is stale (busy=False). `kernels`: kernels started ahead (else each job starts its own). Returns every
-    job's outputs. Raises ReportError on the first failure."""
+    its own kernel, which does the work); one line per finished notebook. `meanwhile()` (light work
+    such as warming up the HTML template) runs on this thread while the notebooks run. `kernels`:
+    kernels started ahead (else each job starts its own). Returns every job's outputs. Raises
+    ReportError on the first failure."""
     build_dir = Path(build_dir)
     _kernel_environment()
     todo = [job for job in jobs if force or not is_fresh(
@@ -369,8 +410,6 @@ def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: b
     if skipped:
         echo(f"{skipped} 份报告已是最新，跳过(up to date, skipped)")
     if not todo:
-        if meanwhile is not None:
-            meanwhile(False)
         return [p for job in jobs for p in job.outputs]
     ipynbs = {source: build_notebook(source, build_dir) for source in {job.notebook for job in todo}}
     total, started = len(todo), time.perf_counter()
@@ -390,7 +429,7 @@ def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: b
                 running[pool.submit(execute, job, ipynbs[job.notebook], build_dir, kernels)] = job
             if meanwhile is not None:
                 meanwhile, later = None, meanwhile
-                later(True)
+                later()
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 job = running.pop(future)
@@ -407,6 +446,7 @@ def run_jobs(jobs: Sequence[Job], build_dir: Path, *, workers: int = 2, force: b
         raise
     finally:
         pool.shutdown(wait=True)
+        kernels.wait_stopped()  # no kernel this run used outlives it
         if own:
             kernels.close()
     echo(f"完成(done): {total} 份报告, {time.perf_counter() - started:.1f} s")

@@ -12,7 +12,6 @@ rulebook and the report code).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def _read(processed: Path, table: str, columns: list[str]) -> pd.DataFrame:
 
 
 def _monthly_plan(period: str, processed: Path, reports: Path, rulebook_path: Path,
-                  units: list[str] | None, scores: pd.DataFrame) -> tuple[list[render.Job], list[tuple]]:
+                  units: list[str] | None, scores: pd.DataFrame) -> list[render.Job]:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise InputError(f"月份格式应为 YYYY-MM，收到 {period!r}(period must be YYYY-MM)")
     month = scores.loc[scores["period"].astype("str") == period]
@@ -80,17 +79,17 @@ def _monthly_plan(period: str, processed: Path, reports: Path, rulebook_path: Pa
     inputs = _inputs(processed, rulebook_path)
     common = {"PROCESSED_DIR": str(Path(processed).resolve()), "RULEBOOK": str(Path(rulebook_path).resolve())}
     jobs = [render.Job(NOTEBOOKS_DIR / "monthly_circular.py", {"PERIOD": period, **common}, paths["html"],
-                       f"月度排名通报 {period}", inputs, pdf=paths["pdf"])]
+                       f"月度排名通报 {period}", inputs, pdf=paths["pdf"], files={"EXCEL_PATH": paths["xlsx"]})]
     if chosen:  # every unit's scorecard from one kernel, one HTML file each
         pages = {unit_id: (paths["scorecards"] / f"{safe_filename(unit_id)}_{safe_filename(names[unit_id])}.html",
                            f"单位成绩单 {unit_id} {names[unit_id]} {period}") for unit_id in chosen}
         jobs.append(render.Job(NOTEBOOKS_DIR / "unit_scorecard.py", {"UNIT_IDS": chosen, "PERIOD": period, **common},
                                paths["scorecards"], f"单位成绩单 {period}（{len(chosen)} 个单位）", inputs, pages=pages))
-    return jobs, [("monthly", period, paths["xlsx"], inputs)]
+    return jobs
 
 
 def _annual_plan(year: str, processed: Path, reports: Path, rulebook_path: Path,
-                 annual: pd.DataFrame) -> tuple[list[render.Job], list[tuple]]:
+                 annual: pd.DataFrame) -> list[render.Job]:
     if not re.fullmatch(r"\d{4}", str(year)):
         raise InputError(f"年份格式应为 YYYY，收到 {year!r}(year must be YYYY)")
     if not (annual["year"].astype("string") == str(year)).any():
@@ -100,8 +99,8 @@ def _annual_plan(year: str, processed: Path, reports: Path, rulebook_path: Path,
     inputs = _inputs(processed, rulebook_path)
     params = {"YEAR": str(year), "PROCESSED_DIR": str(Path(processed).resolve()),
               "RULEBOOK": str(Path(rulebook_path).resolve())}
-    job = render.Job(NOTEBOOKS_DIR / "annual_assessment.py", params, paths["html"], f"年度考核报告 {year}", inputs)
-    return [job], [("annual", str(year), paths["xlsx"], inputs)]
+    return [render.Job(NOTEBOOKS_DIR / "annual_assessment.py", params, paths["html"], f"年度考核报告 {year}", inputs,
+                       files={"EXCEL_PATH": paths["xlsx"]})]
 
 
 def build_reports(kind: str, period_or_year: str | None, processed: Path, reports: Path, rulebook_path: Path,
@@ -118,7 +117,6 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
     if not rulebook_path.is_file():
         raise InputError(f"找不到规则文件 {rulebook_path}(rulebook not found)")
     jobs: list[render.Job] = []
-    workbooks: list[tuple] = []
     if kind in ("monthly", "all"):
         scores = _read(processed, "monthly_scores", None)
         known = sorted(scores["period"].astype("str").unique())
@@ -127,9 +125,7 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
         # SPEC "Interface": the default period is the latest month with data.
         periods = known if kind == "all" else [period_or_year or known[-1]]
         for period in periods:
-            more_jobs, more_books = _monthly_plan(str(period), processed, reports, rulebook_path, units, scores)
-            jobs += more_jobs
-            workbooks += more_books
+            jobs += _monthly_plan(str(period), processed, reports, rulebook_path, units, scores)
     if kind in ("annual", "all"):
         annual = _read(processed, "annual_assessment", None)
         known_years = sorted(annual["year"].astype("string").dropna().unique())
@@ -137,50 +133,22 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
             raise InputError("没有任何年度考核数据(annual_assessment is empty)")
         years = known_years if kind == "all" else [str(period_or_year or known_years[-1])]
         for year in years:
-            more_jobs, more_books = _annual_plan(str(year), processed, reports, rulebook_path, annual)
-            jobs += more_jobs
-            workbooks += more_books
+            jobs += _annual_plan(str(year), processed, reports, rulebook_path, annual)
     if kind not in ("monthly", "annual", "all"):
         raise InputError(f"未知的报告类型 {kind!r}(kind must be monthly, annual or all)")
     # Long jobs (circulars with their PDF, annual reports) first, so no worker idles at the end.
     jobs.sort(key=lambda job: job.notebook.name == "unit_scorecard.py")
-    books: list[Path] = []
 
-    def meanwhile(busy: bool) -> None:
-        """The driver's share while the kernels compute: the Excel attachments, then getting the
-        HTML template and the PDF engine ready for when the notebooks finish."""
-        books.extend(_write_workbooks(workbooks, processed, rulebook_path, force, echo))
-        if busy:
-            from pipeline import html_page
+    def meanwhile() -> None:
+        """The driver's share while the kernels compute (they write the Excel attachments too):
+        getting the HTML template and the PDF engine ready for when the notebooks finish."""
+        from pipeline import html_page
 
-            html_page.warm()
-            if any(job.pdf is not None for job in jobs):
-                from pipeline import pdf
+        html_page.warm()
+        if any(job.pdf is not None for job in jobs):
+            from pipeline import pdf
 
-                pdf.warm()
+            pdf.warm()
 
-    outputs = render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo,
-                              kernels=kernels, meanwhile=meanwhile)
-    return books + outputs
-
-
-def _write_workbooks(workbooks: list[tuple], processed: Path, rulebook_path: Path, force: bool,
-                     echo: Callable[[str], None]) -> list[Path]:
-    """The Excel attachments: cheap, so made here in the driver, each only when stale."""
-    from pipeline import export
-    from pipeline import report_helpers as rh
-
-    data = None
-    written = []
-    for kind, subject, path, inputs in workbooks:
-        written.append(path)
-        if not force and render.is_fresh([path], inputs):
-            continue
-        start = time.perf_counter()
-        data = data or rh.load_tables(processed)
-        if kind == "monthly":
-            export.write_monthly_workbook(path, data, subject, rulebook_path)
-        else:
-            export.write_annual_workbook(path, data, subject, rulebook_path)
-        echo(f"Excel {path.name}  {time.perf_counter() - start:.1f} s")
-    return written
+    return render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo,
+                           kernels=kernels, meanwhile=meanwhile)

@@ -87,3 +87,20 @@ def test_annual_workbook(tmp_path, data):
     body = frame.iloc[1:]
     assert set(body["单位 (unit)"]) == set(fx.UNITS["name"])
     assert list(body.loc[body["单位 (unit)"] == "青山办事处", "一票否决 (veto)"]) == ["是"]
+
+
+def test_component_sheet_gives_each_items_points_under_its_chinese_name(tmp_path):
+    folder = fx.write_processed(tmp_path / "processed")
+    units = fx.UNITS["unit_id"].tolist()
+    pd.DataFrame({
+        "unit_id": units * 2, "period": ["2020-03"] * (2 * len(units)),
+        "component": ["A"] * len(units) + ["B"] * len(units),
+        "item": ["file_review"] * len(units) + ["on_time_rectification"] * len(units),
+        "label": ["案卷评查平均得分"] * len(units) + [None] * len(units),  # an item without a label keeps its key
+        "points": [float(n) for n in range(len(units))] + [2.5] * len(units),
+    }).to_parquet(folder / "indicators.parquet", index=False)
+    rows = export.component_rows(rh.load_tables(folder), "2020-03")
+    assert "A·案卷评查平均得分 (file_review)" in rows.columns and "on_time_rectification" in rows.columns
+    by_unit = dict(zip(rows["单位编号"], rows["A·案卷评查平均得分 (file_review)"]))
+    assert by_unit[units[0]] == 0.0 and by_unit[units[3]] == 3.0  # each unit's own points, not the row order's
+    assert set(rows["on_time_rectification"]) == {2.5}

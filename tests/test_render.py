@@ -21,7 +21,7 @@ SCORECARD = "2020-03/单位成绩单/T05_青山办事处.html"
 
 def test_outputs_named_as_the_office_files_them(rendered_month):
     reports = rendered_month.reports
-    expected = [reports / f"{CIRCULAR}.xlsx", reports / f"{CIRCULAR}.html", reports / f"{CIRCULAR}.pdf",
+    expected = [reports / f"{CIRCULAR}.html", reports / f"{CIRCULAR}.pdf", reports / f"{CIRCULAR}.xlsx",
                 reports / SCORECARD]
     assert rendered_month.outputs == expected
     assert all(path.is_file() and path.stat().st_size > 0 for path in expected)
@@ -63,6 +63,27 @@ def test_strip_remote_removes_what_the_stock_template_adds():
             'href="//fonts.example/css"><style>@font-face{src:url("https://x.example/f.woff")}</style>')
     assert html_page.remote_references(page)
     assert html_page.remote_references(html_page.strip_remote(page)) == []
+
+
+def test_the_compiled_page_template_is_kept_and_gives_the_same_page(tmp_path, monkeypatch):
+    import jinja2
+    import nbformat
+
+    monkeypatch.setattr(html_page, "TEMPLATE_CACHE", tmp_path / "templates")
+    monkeypatch.setattr(html_page, "_EXPORTER", [])
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [nbformat.v4.new_output("display_data", {"text/html": "<p>南湖办事处 第1名</p>"})]
+    notebook.cells.append(cell)
+    first = html_page.notebook_to_html(notebook, "通报")
+    assert list((tmp_path / "templates").iterdir())  # the compiled templates, kept
+    compiled = []
+    original = jinja2.Environment._compile
+    monkeypatch.setattr(jinja2.Environment, "_compile", lambda self, *a: compiled.append(a) or original(self, *a))
+    html_page._EXPORTER.clear()  # a new process: a new exporter
+    assert html_page.notebook_to_html(notebook, "通报") == first
+    assert compiled == []  # nothing compiled again
+    assert "南湖办事处 第1名" in first and "<title>通报</title>" in first
 
 
 def test_scorecard_traces_every_lost_point(rendered_month):
@@ -161,6 +182,40 @@ def test_a_page_the_notebook_did_not_make_is_an_error(tmp_path):
         render.run_jobs([job], tmp_path / "build", echo=lambda line: None)
     assert "pages missing" in str(failure.value) and "B" in str(failure.value)
     assert not (tmp_path / "out" / "A.html").exists()
+
+
+def _file_notebook(tmp_path, body: str) -> render.Job:
+    """A notebook that writes a file of its own (Job.files), e.g. the Excel attachment."""
+    notebook = tmp_path / "writes.py"
+    notebook.write_text(f'# %% tags=["parameters"]\nOUT = None\n\n# %%\nprint("page")\n\n# %%\n{body}\n', encoding="utf-8")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "writes.html").write_text("previous report", encoding="utf-8")
+    (folder / "writes.xlsx").write_bytes(b"previous attachment")
+    return render.Job(notebook, {}, folder / "writes.html", "writes", files={"OUT": folder / "writes.xlsx"})
+
+
+def test_a_file_the_notebook_writes_is_moved_into_place_with_its_page(tmp_path):
+    job = _file_notebook(tmp_path, 'open(OUT, "wb").write(b"made by the kernel")')
+    assert render.run_jobs([job], tmp_path / "build", echo=lambda line: None) == [job.output, tmp_path / "out" / "writes.xlsx"]
+    assert (tmp_path / "out" / "writes.xlsx").read_bytes() == b"made by the kernel"
+    assert "page" in job.output.read_text(encoding="utf-8")
+    assert not list((tmp_path / "build" / "staged").iterdir())  # nothing left where the kernel wrote it
+
+
+@pytest.mark.parametrize("body, reason", [
+    ('pass', "没有写出 writes.xlsx"),  # the notebook never wrote its file
+    ('open(OUT, "wb").write(b"half")\n1 / 0', "ZeroDivisionError"),  # it wrote it, then failed
+])
+def test_a_notebook_that_fails_its_file_changes_neither_page_nor_file(tmp_path, body, reason):
+    job = _file_notebook(tmp_path, body)
+    (tmp_path / "build" / "staged").mkdir(parents=True)  # a file an earlier run left is not taken for this run's
+    render._staged_path(tmp_path / "build", tmp_path / "out" / "writes.xlsx").write_bytes(b"stale")
+    with pytest.raises(render.ReportError) as failure:
+        render.run_jobs([job], tmp_path / "build", echo=lambda line: None)
+    assert reason in str(failure.value)
+    assert job.output.read_text(encoding="utf-8") == "previous report"
+    assert (tmp_path / "out" / "writes.xlsx").read_bytes() == b"previous attachment"
 
 
 def _alive(pid: int) -> bool:

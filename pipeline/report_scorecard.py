@@ -68,26 +68,52 @@ def indicators(data: ReportData, unit_id: str, period: str) -> Html:
     scoring writes one; otherwise the components only, and says so."""
     table = data.get("indicators")
     if table is not None and not table.empty:
-        mine = table.loc[(table["unit_id"] == unit_id) & (table["period"].astype("str") == period)]
-        if "label" in mine.columns:  # the rulebook's Chinese name of the indicator, not its key
-            mine = mine.assign(item=mine["label"].where(mine["label"].notna(), mine["item"]))
-        labels = {"component": "分项", "item": "指标", "actual": "实际值", "target": "目标值",
-                  "points": "得分", "max_points": "满分", "note": "说明"}
-        shown = mine[[c for c in labels if c in mine.columns]].rename(columns=labels)
+        parts = _period_indicators(data, period)
+        shown = parts.get(unit_id, parts[None])
         short = None
         if {"得分", "满分"} <= set(shown.columns):
             short = shown["得分"].astype("float64") < shown["满分"].astype("float64") - 1e-9
-        return rh.table(shown.reset_index(drop=True), highlight=None if short is None else short.reset_index(drop=True))
-    rows = data.monthly_scores
-    mine = rows.loc[(rows["unit_id"] == unit_id) & (rows["period"] == period)]
-    if mine.empty:
+        return rh.table(shown, highlight=short)
+    row = _period_scores(data, period).get(unit_id)
+    if row is None:
         return rh.note("没有该单位本月的得分数据。")
-    row = mine.iloc[0]
     shown = pd.DataFrame([
         {"分项": f"{label}({key})", "得分": float(row[key]), "满分": points, "得分率": f"{float(row[key]) / points:.1%}"}
         for key, (label, points) in rt.COMPONENTS.items()
     ])
     return rh.table(shown) + rh.note("分项指标明细（实际值、目标值）未提供：处理后数据中没有 indicators 数据表。")
+
+
+def _period_indicators(data: ReportData, period: str) -> dict[str | None, pd.DataFrame]:
+    """The month's indicator rows as the scorecard shows them, per unit (None: an empty one),
+    split once for every scorecard of the month."""
+    def make() -> dict[str | None, pd.DataFrame]:
+        table = data.get("indicators")
+        month = table.loc[table["period"].astype("str") == period]
+        if "label" in month.columns:  # the rulebook's Chinese name of the indicator, not its key
+            month = month.assign(item=month["label"].where(month["label"].notna(), month["item"]))
+        labels = {"component": "分项", "item": "指标", "actual": "实际值", "target": "目标值",
+                  "points": "得分", "max_points": "满分", "note": "说明"}
+        shown = month[[c for c in labels if c in month.columns]].rename(columns=labels)
+        units = month["unit_id"].astype("str").to_numpy()
+        parts = {unit: shown.loc[units == unit].reset_index(drop=True) for unit in dict.fromkeys(units)}
+        return {**parts, None: shown.head(0).reset_index(drop=True)}
+
+    return data.memo(("unit_indicators", period), make)
+
+
+def _period_scores(data: ReportData, period: str) -> dict[str, pd.Series]:
+    """Each unit's monthly_scores row for the month (its first, should there be two)."""
+    def make() -> dict[str, pd.Series]:
+        rows = data.monthly_scores
+        month = rows.loc[rows["period"] == period]
+        first: dict[str, int] = {}
+        for position, unit in enumerate(month["unit_id"]):
+            if not pd.isna(unit):
+                first.setdefault(str(unit), position)
+        return {unit: month.iloc[position] for unit, position in first.items()}
+
+    return data.memo(("unit_scores", period), make)
 
 
 def position(data: ReportData, unit_id: str, period: str) -> Html:
@@ -146,9 +172,9 @@ def record_summaries(data: ReportData, view: pd.DataFrame) -> list[str]:
         frame = data.get(table)
         if frame is None or frame.empty or table not in places:
             continue
-        wanted = places[table]
-        keys = zip(frame["source_file"].astype("str"), pd.to_numeric(frame["source_row"], errors="coerce"))
-        frame = frame.loc[[not pd.isna(row) and (file, int(row)) in wanted for file, row in keys]]
+        keys = pd.MultiIndex.from_arrays([frame["source_file"].astype("str"),
+                                          pd.to_numeric(frame["source_row"], errors="coerce")])
+        frame = frame.loc[keys.isin(list(places[table]))]
         for row in frame.itertuples(index=False):
             sheet = text(getattr(row, "source_sheet", None))
             place = (table, str(row.source_file), int(row.source_row))
@@ -177,18 +203,27 @@ def period_deductions(data: ReportData, period: str) -> pd.DataFrame:
 def deductions(data: ReportData, unit_id: str, period: str) -> Html:
     """Every point the unit lost this month: component, why, rule, points, and the source record
     (file, row, and what the clean record at that place says)."""
-    view = period_deductions(data, period)
-    view = view.loc[view["单位编号"] == unit_id].reset_index(drop=True)
-    if view.empty:
+    view = _unit_deductions(data, period).get(unit_id)
+    if view is None:
         return rh.note("本月无失分。")
-    view = view.drop(columns=["月份", "单位编号", "单位"])
     totals = view.groupby("分项")["失分"].sum()
-    scores = data.monthly_scores
-    mine = scores.loc[(scores["unit_id"] == unit_id) & (scores["period"] == period)]
+    mine = _period_scores(data, period).get(unit_id)
     parts = []
     for component, lost in totals.items():
         text = f"{component} 共失分 {lost:.2f}"
-        if component in rt.COMPONENTS and not mine.empty:
-            text += f"（满分 {rt.COMPONENTS[component][1]:.0f}，本月得分 {float(mine.iloc[0][component]):.2f}）"
+        if component in rt.COMPONENTS and mine is not None:
+            text += f"（满分 {rt.COMPONENTS[component][1]:.0f}，本月得分 {float(mine[component]):.2f}）"
         parts.append(text)
     return rh.table(view) + rh.note("；".join(parts))
+
+
+def _unit_deductions(data: ReportData, period: str) -> dict[str, pd.DataFrame]:
+    """The month's deductions per unit as its scorecard lists them, split once for the month."""
+    def make() -> dict[str, pd.DataFrame]:
+        view = period_deductions(data, period)
+        units = view["单位编号"].astype("str").to_numpy()
+        known = view["单位编号"].notna().to_numpy()
+        shown = view.drop(columns=["月份", "单位编号", "单位"])
+        return {unit: shown.loc[known & (units == unit)].reset_index(drop=True) for unit in dict.fromkeys(units[known])}
+
+    return data.memo(("unit_deductions", period), make)

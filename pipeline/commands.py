@@ -1,21 +1,29 @@
-"""The command line's verbs beyond `process`: thin I/O wrappers around the library."""
+"""The command line's verbs beyond `process`: thin I/O wrappers around the library.
+
+A report command whose data has not changed never loads pandas here (the notebooks' kernels do the
+work): `make_reports` asks pipeline.freshness whether anything needs processing and plans the
+reports from the processed tables' few columns it needs, read with pyarrow.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.errors import InputError
-from pipeline.registry import load_registry
-from pipeline.submissions import SubmissionRules
+
+if TYPE_CHECKING:
+    from pipeline.submissions import SubmissionRules
 
 
 def submission_rules(rules_dir: Path = config.RULES_DIR) -> SubmissionRules:
     """The `[submissions]` section of the newest scoring rulebook (defaults when it has none)."""
+    from pipeline.submissions import SubmissionRules
+
     books = sorted(rules_dir.glob("rulebook-*.toml"))
     section = tomllib.loads(books[-1].read_text("utf-8")).get("submissions") if books else None
     return SubmissionRules.from_mapping(section)
@@ -23,14 +31,20 @@ def submission_rules(rules_dir: Path = config.RULES_DIR) -> SubmissionRules:
 
 def latest_period(processed: Path) -> str | None:
     """The latest month with scored data, from monthly_scores (None before anything was processed)."""
-    path = processed / "monthly_scores.parquet"
+    import pyarrow.parquet as pq
+
+    path = Path(processed) / "monthly_scores.parquet"
     if not path.exists():
         return None
-    periods = pd.read_parquet(path, columns=["period"])["period"]
-    return str(periods.max()) if len(periods) else None
+    # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which loads pandas.
+    periods = [p for p in pq.ParquetFile(path).read(columns=["period"]).column("period").to_pylist() if p is not None]
+    return str(max(periods)) if periods else None
 
 
 def make_templates(period: str | None, raw: Path, processed: Path, reports: Path) -> list[Path]:
+    import pandas as pd
+
+    from pipeline.registry import load_registry
     from pipeline.templates import write_templates
 
     if period is None:
@@ -74,17 +88,22 @@ def make_reports(command: str, which: str | None, raw: Path, processed: Path, re
 
 
 def _make_reports_locked(command, which, raw, processed, reports, units, force, kernels) -> list[Path]:
+    from pipeline.freshness import UNCHANGED, is_current
     from pipeline.reports import build_reports
     from pipeline.rulebook import rulebook_for_year
-    from pipeline.runner import process
 
-    process(raw, processed)
+    if is_current(raw, processed):
+        print(UNCHANGED)
+    else:
+        from pipeline.runner import process
+
+        process(raw, processed)
     if which is not None:
         pattern = r"\d{4}-\d{2}" if command == "report" else r"\d{4}"
         if not re.fullmatch(pattern, which):
             raise InputError(f"“{which}”格式不对,应为 {'YYYY-MM' if command == 'report' else 'YYYY'}(bad period)")
     kind = {"report": "monthly", "annual": "annual", "all": "all"}[command]
-    year = int(which[:4]) if which else int((latest_period(processed) or f"{pd.Timestamp.now().year}")[:4])
+    year = int(which[:4]) if which else int((latest_period(processed) or f"{dt.date.today().year}")[:4])
     rulebook = rulebook_for_year(config.RULES_DIR, year)
     outputs = build_reports(kind, which, processed, reports, rulebook, units=units, force=force, kernels=kernels)
     print(f"报告已生成(reports written): {len(outputs)} 个文件 → {reports}")

@@ -543,24 +543,6 @@ def _span(value: str | None) -> int:
         return 1
 
 
-def list_input_files(raw: Path, registry_name: str) -> list[Path]:
-    """Every file under the raw folder the pipeline should try, sorted by name for determinism.
-
-    Hidden files, Office lock files (~$…) and the registry itself are skipped; files with other
-    suffixes are still tried, since the format is recognised from the bytes. A link that leads
-    nowhere (its target gone, or a loop) is listed, so that reading it says so.
-    """
-    files = []
-    for path in sorted(raw.rglob("*")):
-        broken_link = path.is_symlink() and not path.exists()
-        if not (path.is_file() or broken_link) or path.name.startswith((".", "~$")) or path.name == registry_name:
-            continue
-        if path.suffix.lower() in {".md", ".toml", ".json", ".py", ".gitkeep"}:
-            continue
-        files.append(path)
-    return files
-
-
 def readable_name(name: str) -> str:
     """A file name as the analyst would read it. A name that is not UTF-8 on disk (a zip made on
     Chinese Windows stores GBK names) arrives with undecodable bytes, which no table or terminal can

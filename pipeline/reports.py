@@ -15,8 +15,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
-
 from pipeline import render
 from pipeline.config import NOTEBOOKS_DIR, OFFICE_RULES, office_name
 from pipeline.errors import InputError
@@ -52,24 +50,38 @@ def _inputs(processed: Path, rulebook_path: Path) -> list[Path]:
             *[PACKAGE_DIR / name for name in REPORT_CODE]]
 
 
-def _read(processed: Path, table: str, columns: list[str]) -> pd.DataFrame:
+def _read(processed: Path, table: str, needed: list[str], optional: tuple[str, ...] = ()) -> dict[str, list]:
+    """The columns a plan needs of a processed table, as lists of text (None where missing). Read
+    with pyarrow alone: the driver plans the reports without loading pandas (the kernels do the
+    work)."""
+    import pyarrow.parquet as pq
+
     path = Path(processed) / f"{table}.parquet"
     if not path.exists():
         raise InputError(f"缺少处理后数据表 {path.name}，请先运行 `python -m pipeline process`"
                          f"(processed table missing: {path})")
-    return pd.read_parquet(path, columns=columns)
+    present = set(pq.read_schema(path).names)
+    missing = [c for c in needed if c not in present]
+    if missing:
+        raise InputError(f"处理后数据表 {path.name} 缺少列 {', '.join(missing)}，请重新运行 `python -m pipeline process`"
+                         f"(processed table lacks columns)")
+    # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which loads pandas.
+    columns = pq.ParquetFile(path).read(columns=[*needed, *[c for c in optional if c in present]])
+    return {name: [None if v is None else str(v) for v in columns.column(name).to_pylist()]
+            for name in columns.column_names}
 
 
 def _monthly_plan(period: str, processed: Path, reports: Path, rulebook_path: Path,
-                  units: list[str] | None, scores: pd.DataFrame) -> list[render.Job]:
+                  units: list[str] | None, scores: dict[str, list]) -> list[render.Job]:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise InputError(f"月份格式应为 YYYY-MM，收到 {period!r}(period must be YYYY-MM)")
-    month = scores.loc[scores["period"].astype("str") == period]
-    if month.empty:
-        known = sorted(scores["period"].astype("str").unique())
+    month = [i for i, p in enumerate(scores["period"]) if p == period]
+    if not month:
+        known = sorted({p for p in scores["period"] if p is not None})
         span = f"{known[0]} 至 {known[-1]}" if known else "无"
         raise InputError(f"没有 {period} 的得分数据（已有月份：{span}）(no scores for {period})")
-    names = dict(zip(month["unit_id"].astype("str"), month["name"].astype("str") if "name" in month else month["unit_id"].astype("str")))
+    ids, labels = scores["unit_id"], scores.get("name", scores["unit_id"])
+    names = {ids[i]: labels[i] or ids[i] for i in month if ids[i] is not None}  # a unit without a name: its id
     if units:
         unknown = [u for u in units if u not in names]
         if unknown:
@@ -89,11 +101,11 @@ def _monthly_plan(period: str, processed: Path, reports: Path, rulebook_path: Pa
 
 
 def _annual_plan(year: str, processed: Path, reports: Path, rulebook_path: Path,
-                 annual: pd.DataFrame) -> list[render.Job]:
+                 annual: dict[str, list]) -> list[render.Job]:
     if not re.fullmatch(r"\d{4}", str(year)):
         raise InputError(f"年份格式应为 YYYY，收到 {year!r}(year must be YYYY)")
-    if not (annual["year"].astype("string") == str(year)).any():
-        known = sorted(annual["year"].astype("string").unique())
+    if str(year) not in annual["year"]:
+        known = sorted({y for y in annual["year"] if y is not None})
         raise InputError(f"没有 {year} 年的年度考核数据（已有：{', '.join(known) or '无'}）(no assessment for {year})")
     paths = annual_paths(reports, year)
     inputs = _inputs(processed, rulebook_path)
@@ -103,23 +115,24 @@ def _annual_plan(year: str, processed: Path, reports: Path, rulebook_path: Path,
                        files={"EXCEL_PATH": paths["xlsx"]})]
 
 
-def build_reports(kind: str, period_or_year: str | None, processed: Path, reports: Path, rulebook_path: Path,
-                  units: list[str] | None = None, *, workers: int = 2, force: bool = False,
-                  echo: Callable[[str], None] = print, kernels: render.Kernels | None = None) -> list[Path]:
-    """Build the reports of one month ("monthly", "YYYY-MM"), one year ("annual", "YYYY") or
-    everything ("all", None). `period_or_year` None: the latest month / year with data.
-    `units` limits the monthly scorecards (None: every unit; []: none).
-    Returns the paths of every output (made now or already up to date).
-    `kernels`: kernels started ahead by the caller (render.Kernels), else each notebook starts one.
-    Raises InputError (ReportError for a failing notebook) with one clear message."""
+def plan_reports(kind: str, period_or_year: str | None, processed: Path, reports: Path, rulebook_path: Path,
+                 units: list[str] | None = None) -> list[render.Job]:
+    """The notebook runs that make the reports of one month ("monthly", "YYYY-MM"), one year
+    ("annual", "YYYY") or everything ("all", None); `period_or_year` None: the latest month / year
+    with data. `units` limits the monthly scorecards (None: every unit; []: none). Long jobs
+    (circulars with their PDF, annual reports) come first, so no worker idles at the end.
+    Reads only the processed tables' period, year, unit and name columns, with pyarrow.
+    Raises InputError with one clear message."""
     processed, reports, rulebook_path = Path(processed), Path(reports), Path(rulebook_path)
     office_name()  # a broken rules/office.toml stops here, with its message, before any notebook
     if not rulebook_path.is_file():
         raise InputError(f"找不到规则文件 {rulebook_path}(rulebook not found)")
+    if kind not in ("monthly", "annual", "all"):
+        raise InputError(f"未知的报告类型 {kind!r}(kind must be monthly, annual or all)")
     jobs: list[render.Job] = []
     if kind in ("monthly", "all"):
-        scores = _read(processed, "monthly_scores", None)
-        known = sorted(scores["period"].astype("str").unique())
+        scores = _read(processed, "monthly_scores", ["period", "unit_id"], optional=("name",))
+        known = sorted({p for p in scores["period"] if p is not None})
         if kind == "monthly" and period_or_year is None and not known:
             raise InputError("没有任何月份的得分数据(monthly_scores is empty)")
         # SPEC "Interface": the default period is the latest month with data.
@@ -127,17 +140,24 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
         for period in periods:
             jobs += _monthly_plan(str(period), processed, reports, rulebook_path, units, scores)
     if kind in ("annual", "all"):
-        annual = _read(processed, "annual_assessment", None)
-        known_years = sorted(annual["year"].astype("string").dropna().unique())
+        annual = _read(processed, "annual_assessment", ["year"])
+        known_years = sorted({y for y in annual["year"] if y is not None})
         if kind == "annual" and period_or_year is None and not known_years:
             raise InputError("没有任何年度考核数据(annual_assessment is empty)")
         years = known_years if kind == "all" else [str(period_or_year or known_years[-1])]
         for year in years:
             jobs += _annual_plan(str(year), processed, reports, rulebook_path, annual)
-    if kind not in ("monthly", "annual", "all"):
-        raise InputError(f"未知的报告类型 {kind!r}(kind must be monthly, annual or all)")
-    # Long jobs (circulars with their PDF, annual reports) first, so no worker idles at the end.
-    jobs.sort(key=lambda job: job.notebook.name == "unit_scorecard.py")
+    return sorted(jobs, key=lambda job: job.notebook.name == "unit_scorecard.py")
+
+
+def build_reports(kind: str, period_or_year: str | None, processed: Path, reports: Path, rulebook_path: Path,
+                  units: list[str] | None = None, *, workers: int = 2, force: bool = False,
+                  echo: Callable[[str], None] = print, kernels: render.Kernels | None = None) -> list[Path]:
+    """Build the reports `plan_reports` plans (same arguments). Returns the paths of every output
+    (made now or already up to date). `kernels`: kernels started ahead by the caller
+    (render.Kernels), else each notebook starts one. Raises InputError (ReportError for a failing
+    notebook) with one clear message."""
+    jobs = plan_reports(kind, period_or_year, processed, reports, rulebook_path, units)
 
     def meanwhile() -> None:
         """The driver's share while the kernels compute (they write the Excel attachments too):
@@ -150,5 +170,5 @@ def build_reports(kind: str, period_or_year: str | None, processed: Path, report
 
             pdf.warm()
 
-    return render.run_jobs(jobs, reports / BUILD_DIR_NAME, workers=workers, force=force, echo=echo,
+    return render.run_jobs(jobs, Path(reports) / BUILD_DIR_NAME, workers=workers, force=force, echo=echo,
                            kernels=kernels, meanwhile=meanwhile)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.rulebook_check import meaning_errors, structure_errors
 
 Where = tuple[tuple[str, Any], ...]  # (column, value) pairs; a value may be a tuple = "any of"
 
@@ -192,6 +191,10 @@ def _build(book: dict[str, Any], file_name: str, digest: str) -> Rulebook:
 
 def parse_rulebook(data: bytes, file_name: str = "rulebook.toml") -> Rulebook:
     """Validate and build a Rulebook from the bytes of a TOML file (no file access)."""
+    # Here, not at the top: the checks load the indicators (pandas), which choosing a rulebook's
+    # file by year (rulebook_for_year, the report command's driver) does not need.
+    from pipeline.rulebook_check import meaning_errors, structure_errors
+
     try:
         book = tomllib.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

@@ -26,10 +26,10 @@ from pipeline.errors import InputError
 from pipeline.frames import release_memory
 from pipeline.ingest_rules import IngestRules, load_ingest_rules
 from pipeline.parse import normalise_text, parse_datetime
-from pipeline.read import list_input_files, read_file, readable_name
+from pipeline.freshness import MANIFEST, UNCHANGED, fingerprint, list_input_files, rules_files, up_to_date
+from pipeline.read import read_file, readable_name
 from pipeline.registry import load_registry, normalise_name
 
-MANIFEST = "_manifest.json"
 FILES_COLUMNS = ["source_file", "source_sheet", "source_type", "status", "message", "rows_read", "clean",
                  "quarantined", "nondata", "duplicates", "rows_unread", "nondata_detail", "sha256", "size_bytes",
                  "file_mtime", "reporting_unit_id", "title_period", "report_date"]
@@ -53,20 +53,6 @@ def sha256_of(path: Path) -> str:
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
-
-
-def fingerprint(raw: Path, inputs: list[Path], rules_paths: list[Path]) -> str:
-    """Changes when any input file, rule file or pipeline source file changes."""
-    digest = hashlib.sha256()
-    for path in [raw / config.REGISTRY_NAME, *inputs]:
-        if path.exists():
-            stat = path.stat()
-            digest.update(f"{path.relative_to(raw)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
-    code = [p for p in sorted(Path(__file__).parent.glob("*.py")) if p.name != "bench.py"]  # the benchmark is no input
-    for path in [*rules_paths, *code]:
-        if path.exists():
-            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -208,22 +194,11 @@ def process(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULES, 
     with FileLock(str(processed / ".lock")):
         for leftover in processed.glob(".*.tmp"):  # from a run that was killed (we hold the lock)
             leftover.unlink(missing_ok=True)
-        stamp = fingerprint(raw, inputs, [rules_path, *sorted(config.RULES_DIR.glob("*.toml"))])
-        if not force and _up_to_date(processed, stamp, score):
-            progress("数据、规则和代码均未变化,跳过处理(nothing changed; processing skipped)")
+        stamp = fingerprint(raw, inputs, rules_files(rules_path))
+        if not force and up_to_date(processed, stamp, score):
+            progress(UNCHANGED)
             return ProcessResult(skipped=True)
         return _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score)
-
-
-def _up_to_date(processed: Path, stamp: str, score: bool) -> bool:
-    """The last run had these inputs, rules and code, scored as now asked, and its tables are all there."""
-    try:
-        manifest = json.loads((processed / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return False
-    tables = manifest.get("tables") or []
-    return (manifest.get("fingerprint") == stamp and manifest.get("scored", True) == score and bool(tables)
-            and all((processed / f"{name}.parquet").exists() for name in tables))
 
 
 def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score) -> ProcessResult:

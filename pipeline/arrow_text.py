@@ -65,13 +65,13 @@ def normalise(data: pa.ChunkedArray) -> pa.ChunkedArray:
     Arrow's trimming removes only characters Python counts as whitespace): a column of ids,
     dates or numbers comes back as it is, no copy of its millions of values made."""
     text = nfkc(pc.fill_null(data, ""))
-    return _where(text, _may_hold_whitespace(text), lambda values: pc.utf8_trim_whitespace(
+    return _where(text, pa.array(_may_hold_whitespace(text)), lambda values: pc.utf8_trim_whitespace(
         pc.replace_substring_regex(values, WHITESPACE_CLASS + "+", " ")))
 
 
 def without_whitespace(data: pa.ChunkedArray) -> pa.ChunkedArray:
     """Every whitespace character removed (`"".join(text.split())`)."""
-    return _where(data, _may_hold_whitespace(data),
+    return _where(data, pa.array(_may_hold_whitespace(data)),
                   lambda values: pc.replace_substring_regex(values, WHITESPACE_CLASS, ""))
 
 
@@ -86,19 +86,19 @@ def nonblank(data: pa.ChunkedArray) -> np.ndarray:
     """Boolean numpy mask: the value is not empty once `utf8_trim_whitespace` trims it (NA counts
     as not empty). Only the values holding a whitespace byte are trimmed."""
     found = pc.fill_null(pc.greater(pc.binary_length(data), 0), True).to_numpy(zero_copy_only=False)
-    spaced = np.flatnonzero(found & _may_hold_whitespace(data).to_numpy(zero_copy_only=False))
+    spaced = np.flatnonzero(found & _may_hold_whitespace(data))
     if len(spaced):
         trimmed = pc.utf8_trim_whitespace(data.take(pa.array(spaced)))
         found[spaced] = pc.fill_null(pc.not_equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
     return found
 
 
-def _may_hold_whitespace(data: pa.ChunkedArray) -> pa.Array:
-    """A mask true on every value holding a whitespace character (and on a few others): the
+def _may_hold_whitespace(data: pa.ChunkedArray) -> np.ndarray:
+    """A boolean mask true on every value holding a whitespace character (and on a few others): the
     values the whitespace regex needs to run on. A byte comparison over the text buffer costs
     a tenth of the regex's search, and ids, dates and numbers hold no such byte at all."""
     low, high = _WHITESPACE_LEADS
-    return pa.array(_byte_hits(data, lambda raw: (raw <= _WHITESPACE_ASCII) | ((raw >= low) & (raw <= high))))
+    return _byte_hits(data, lambda raw: (raw <= _WHITESPACE_ASCII) | ((raw >= low) & (raw <= high)))
 
 
 def upper_without_spaces(data: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -120,11 +120,10 @@ def fingerprints(data: pa.ChunkedArray) -> np.ndarray:
     parts = []
     for chunk in data.chunks:
         found = np.zeros(len(chunk), dtype=np.uint64)
-        _, offsets, text = chunk.buffers()
-        if len(chunk) and text is not None:
-            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            offsets = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1].astype(np.int64)
-            raw = np.frombuffer(text, dtype=np.uint8)
+        buffers = _text_buffers(chunk)
+        if buffers is not None:
+            offsets, raw = buffers
+            offsets = offsets.astype(np.int64)
             lengths = np.diff(offsets)
             counts = np.bincount(lengths)
             if np.count_nonzero(counts) == 1:  # one length (ids): the buffer is a values x bytes matrix
@@ -161,16 +160,25 @@ def _fingerprint_block(values: np.ndarray) -> np.ndarray:
 BYTE_BLOCK = 1 << 20  # bytes tested at a time (_byte_hits): its temporaries stay small
 
 
+def _text_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """A string chunk's value offsets (len + 1, into the bytes) and its UTF-8 bytes (uint8), as
+    numpy views without copying; None when the chunk holds no bytes at all."""
+    _, offsets, text = chunk.buffers()
+    if not len(chunk) or text is None:
+        return None
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    return (np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1],
+            np.frombuffer(text, dtype=np.uint8))
+
+
 def _byte_hits(data: pa.ChunkedArray, test) -> np.ndarray:
     """Boolean numpy mask: some byte of the value passes `test` (uint8 array -> bool array)."""
     masks = []
     for chunk in data.chunks:
         found = np.zeros(len(chunk), dtype=bool)
-        _, offsets, text = chunk.buffers()
-        if len(chunk) and text is not None:
-            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            offsets = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-            raw = np.frombuffer(text, dtype=np.uint8)
+        buffers = _text_buffers(chunk)
+        if buffers is not None:
+            offsets, raw = buffers
             for start in range(int(offsets[0]), int(offsets[-1]), BYTE_BLOCK):
                 hits = np.flatnonzero(test(raw[start:min(start + BYTE_BLOCK, int(offsets[-1]))])) + start
                 found[np.searchsorted(offsets, hits, side="right") - 1] = True

@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from pipeline.periods import UNIT, assign_period
+from pipeline.periods import UNIT, assign_period, labels_at
 
 if TYPE_CHECKING:  # the rulebook's checks import the indicators, which import this module
     from pipeline.rulebook import Rulebook, Where
@@ -91,9 +90,7 @@ def overdue_hazard_events(hazards: pd.DataFrame, periods: pd.DataFrame,
                   *rule_columns(rulebook, "overdue_hazards")]
         hazards = hazards[[c for c in hazards.columns if c in wanted]]
     frame = hazards.iloc[rows].reset_index(drop=True)
-    # An Arrow take of the few labels: no Python string for each of the (hazard, period) rows.
-    labels = pa.array(ordered["period"].to_numpy(dtype=object), type=pa.large_string())
-    frame["period"] = pd.Series(pd.array(labels.take(pa.array(lo[rows] + offsets)), dtype="string"))
+    frame["period"] = labels_at(ordered["period"].to_numpy(dtype=object), lo[rows] + offsets)
     frame["record_id"] = frame["hazard_id"]
     frame["supervised"] = _flag(frame["supervised"])
     return frame

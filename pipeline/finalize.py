@@ -152,8 +152,8 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         del id_codes
     present = np.ones(n, dtype=bool)
     for column in natural:
-        column_codes, missing = _codes(frame[column])
-        codes[column] = (ordered(column_codes), int(column_codes.max()) + 1 if n else 0)
+        column_codes, missing, size = _codes(frame[column])
+        codes[column] = (ordered(column_codes), size)
         present &= ~ordered(missing)
     if natural:
         label = "、".join(spec.columns[c].header for c in natural)
@@ -173,7 +173,7 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         content = ["source_file", "source_sheet", *[c for c in spec.columns if c in frame]]
         subset = frame[content].take(positions(rows))
         content_key = np.zeros(n, dtype=np.int64)
-        content_key[rows] = _combined([_codes(subset[c], na_code=True) for c in content])
+        content_key[rows] = _combined([(codes, size) for codes, _, size in (_codes(subset[c]) for c in content)])
         mark(content_key, candidates, "重复行:与同一表中另一行完全相同(identical row)", across_sheets=False)
 
     lost = np.flatnonzero(~keep)
@@ -191,15 +191,13 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
     return (result if result.index.is_monotonic_increasing else result.sort_index()), issues
 
 
-def _codes(values: pd.Series, na_code: bool = False):
-    """Integer codes of a column's values, NA coded as one past the last value: (codes, NA mask)
-    or, with `na_code`, (codes, how many codes)."""
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer codes of a column's values, NA coded as one past the last value (NA equal to NA):
+    (codes, NA mask, how many codes)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     codes = codes.astype(np.int64, copy=False)
     missing = codes < 0
-    if na_code:
-        return np.where(missing, len(uniques), codes), len(uniques) + 1
-    return np.where(missing, len(uniques), codes), missing
+    return np.where(missing, len(uniques), codes), missing, len(uniques) + int(missing.any())
 
 
 def _combined(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:

@@ -93,9 +93,14 @@ def assign_period(dates: pd.Series, periods: pd.DataFrame) -> pd.Series:
     if periods.empty or len(dates) == 0:
         return pd.Series(pd.NA, index=dates.index, dtype="string")
     codes, labels = period_codes(dates, periods)
-    # An Arrow take of the few labels: no Python string per row.
+    return labels_at(labels, codes, dates.index)
+
+
+def labels_at(labels: np.ndarray, codes: np.ndarray, index: pd.Index | None = None) -> pd.Series:
+    """`labels[code]` for each code (NA where the code is -1), a pandas string column. An Arrow
+    take of the few labels: no Python string is made per row."""
     taken = pa.array(labels, type=pa.large_string()).take(pa.array(np.maximum(codes, 0), mask=codes < 0))
-    return pd.Series(pd.array(taken, dtype="string"), index=dates.index)
+    return pd.Series(pd.array(taken, dtype="string"), index=index)
 
 
 def period_codes(dates: pd.Series, periods: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

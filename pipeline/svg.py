@@ -173,13 +173,10 @@ def outlines() -> Outlines:
     return Outlines(font_path())
 
 
-@cache
 def units_per_em() -> int:
-    """The font's design units per em, from its head table alone (cmap and outlines stay unread:
-    the PDF's driver needs only this)."""
-    from fontTools.ttLib import TTFont
-
-    return TTFont(str(font_path()), lazy=True)["head"].unitsPerEm
+    """The font's design units per em (from the kept metrics: the report kernels have written
+    them by the time the driver sets a PDF)."""
+    return outlines().units
 
 
 def text_width(text: str, size: float) -> float:

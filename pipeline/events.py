@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pipeline.periods import UNIT, assign_period, labels_at
+from pipeline.periods import UNIT, assign_period, labels_at, period_codes
 
 if TYPE_CHECKING:  # the rulebook's checks import the indicators, which import this module
     from pipeline.rulebook import Rulebook, Where
@@ -140,7 +140,14 @@ def accidents_by_month(charged: pd.DataFrame, periods: pd.DataFrame) -> pd.DataF
 
 def inspections_by_period(inspections: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     frame = inspections.assign(period=assign_period(inspections["inspected_at"], periods))
-    return frame.loc[frame["period"].notna()].reset_index(drop=True)
+    inside = frame["period"].notna()
+    return frame.reset_index(drop=True) if inside.all() else frame.loc[inside].reset_index(drop=True)
+
+
+def rows_within(frame: pd.DataFrame, column: str, periods: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `frame` whose `column` lies in one of `periods` (the frame itself when all do)."""
+    inside = period_codes(frame[column], periods)[0] >= 0
+    return frame if inside.all() else frame.take(np.flatnonzero(inside)).reset_index(drop=True)
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from pipeline.arrow_text import arrow
 from pipeline.events import (
     DETAILS, accidents_by_month, charged_accidents, describe, inspection_events,
-    inspections_by_period, matches, overdue_hazard_events,
+    inspections_by_period, matches, overdue_hazard_events, rows_within,
 )
 from pipeline.frames import (
     DEDUCTION_COLUMNS, coded, ensure, finish_lost_points, fixed, lost_points_frame, release_memory,
@@ -224,7 +224,9 @@ def score_months(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | Non
     if span is None or registry.empty:
         return _empty_result()
     periods = month_periods(*span)
-    inspections = inspection_events(enforcement, rulebook)
+    # Only the inspections of these months count (by inspected_at): a year scored on its own
+    # works on its own rows, not on every year's (cost linear in the years, not their square).
+    inspections = inspection_events(rows_within(enforcement, "inspected_at", periods), rulebook)
     grid = period_counts(inspections, hazards, registry, periods)
     release_memory()  # the counting's per-row temporaries
     values = indicator_values(grid, sorted({i.indicator for c in rulebook.components for i in c.items}))

@@ -160,3 +160,17 @@ def test_period_codes_are_assign_period_as_positions():
     codes, labels = period_codes(dates, JAN_MAR)
     assert [labels[c] if c >= 0 else pd.NA for c in codes] == assign_period(dates, JAN_MAR).tolist()
     assert period_codes(dates, JAN_MAR.head(0))[0].tolist() == [-1] * 5
+
+
+def test_a_years_scoring_works_on_that_years_inspections_only():
+    from pipeline.events import rows_within
+
+    table = make.enforcement({"inspected_at": pd.Timestamp("2019-12-31 23:59")}, {"inspected_at": pd.Timestamp("2020-01-01")},
+                             {"inspected_at": pd.Timestamp("2020-03-31 18:00")}, {"inspected_at": pd.Timestamp("2020-04-01")},
+                             {"inspected_at": pd.NaT})
+    inside = rows_within(table, "inspected_at", JAN_MAR)
+    assert list(inside["inspected_at"]) == [pd.Timestamp("2020-01-01"), pd.Timestamp("2020-03-31 18:00")]
+    assert list(inside.index) == [0, 1]
+    assert rows_within(inside, "inspected_at", JAN_MAR) is inside  # nothing to drop: no copy
+    # Counting the year's rows alone gives the counts of the whole table.
+    pd.testing.assert_frame_equal(counts(inside), counts(table))

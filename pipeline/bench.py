@@ -485,13 +485,16 @@ def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: 
         else:
             lines.append(f"| `make report` again, nothing changed | failed: {reports.get('make_error', '?')} | |")
         lines += ["", "The full report is `python -m pipeline report` in a fresh process. It launches its two "
-                  "kernels first (they import the report modules and the chart font while they boot), then loads "
-                  "pandas and checks the data; the circular and every unit's scorecard run from one kernel each "
-                  "on the two cores while the command writes the Excel attachment, then Typst sets the "
-                  "circular's PDF. Its progress lines give each notebook's split (执行 / HTML / PDF). The empty "
-                  "notebook's kernel preloads nothing, so the reports' own imports count against the reports. "
-                  "Notebooks converted from their .py source (jupytext) are kept in .cache/notebooks by content, "
-                  "for every reports folder."]
+                  "kernels first (they import the report modules and the chart font while they boot), then checks "
+                  "that the data is unchanged and plans the reports without loading pandas; the circular (which "
+                  "also writes the Excel attachment) and every unit's scorecard run from one kernel each on the "
+                  "two cores, then Typst sets the circular's PDF. Its progress lines give each notebook's split "
+                  "(执行 / HTML / PDF). The empty notebook's kernel preloads nothing, so the reports' own imports "
+                  "count against the reports. Kept between runs in .cache/, for every reports folder: the "
+                  "notebooks converted from their .py source (jupytext), nbconvert's compiled templates, and the "
+                  "chart font's metrics and drawn characters. On a fresh machine the first of the three runs "
+                  "fills them (the empty notebook's its own, the report's the rest), so each median is a run "
+                  "with them in place, as an analyst's reruns have."]
     return "\n".join(lines) + "\n"
 
 

@@ -288,22 +288,30 @@ def _file_problems(name: str, sheets: pd.DataFrame) -> str:
     return f"{name}: {';'.join(problems)}"
 
 
+SUMMED = ["rows_read", "clean", "quarantined", "nondata", "duplicates"]  # the summary's counts per file
+
+
 def _print_summary(files: pd.DataFrame, progress: Callable[[str], None], seconds: float) -> None:
     """One line per file; a file or sheet that could not be used is named there with the reason."""
     progress("文件处理汇总(per file: 读入 rows = 清洁 clean + 隔离 quarantined + 非数据 non-data + 重复 duplicates)")
-    for name, sheets in files.groupby("source_file", sort=True):
-        ok = sheets[sheets["status"].eq("ok")]
-        if ok.empty:
-            mark = "✗" if sheets["status"].eq("error").any() else "?"
-            progress(f"  {mark} {_file_problems(name, sheets)}")
+    # Plain lists, not a frame per file: a month's hundreds of files cost pandas' per-call
+    # overhead hundreds of times (2 s for the sample's 527 files).
+    status, kinds = files["status"].tolist(), files["source_type"].tolist()
+    numbers = {c: files[c].tolist() for c in SUMMED}
+    for name, rows in sorted(files.groupby("source_file").indices.items()):
+        ok = [i for i in rows if status[i] == "ok"]
+        if not ok:
+            mark = "✗" if any(status[i] == "error" for i in rows) else "?"
+            progress(f"  {mark} {_file_problems(name, files.iloc[rows])}")
             continue
-        counts = ok[["rows_read", "clean", "quarantined", "nondata", "duplicates"]].sum()
-        line = (f"  ✓ {name} [{'/'.join(sorted(set(ok['source_type'].dropna())))}] 读入{counts['rows_read']} 清洁{counts['clean']} "
+        counts = {c: sum(v for v in (numbers[c][i] for i in ok) if not pd.isna(v)) for c in SUMMED}
+        types = "/".join(sorted({kinds[i] for i in ok if isinstance(kinds[i], str)}))
+        line = (f"  ✓ {name} [{types}] 读入{counts['rows_read']} 清洁{counts['clean']} "
                 f"隔离{counts['quarantined']} 非数据{counts['nondata']} 重复{counts['duplicates']}")
-        if sheets["status"].isin(["error", "unrecognised"]).any():
-            line += "  注:" + _file_problems(name, sheets).removeprefix(f"{name}: ")
+        if any(status[i] in ("error", "unrecognised") for i in rows):
+            line += "  注:" + _file_problems(name, files.iloc[rows]).removeprefix(f"{name}: ")
         progress(line)
-    totals = files[["rows_read", "clean", "quarantined", "nondata", "duplicates"]].sum()
+    totals = files[SUMMED].sum()
     unread = int(files["status"].isin(["error", "unrecognised"]).sum())
     progress(f"合计:读入{totals['rows_read']} 清洁{totals['clean']} 隔离{totals['quarantined']} 非数据{totals['nondata']} "
              f"重复{totals['duplicates']};无法读取或未识别的文件/工作表 {unread} 个;用时 {seconds:.1f} 秒")

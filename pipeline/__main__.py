@@ -53,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("report", "annual", "all"):
             from pipeline.render import Kernels  # (light: no pandas, no jupyter yet)
 
-            # The kernels are launched first and boot while this process loads pandas and checks
-            # the data: their start-up is the longest wait of a report run.
+            # The kernels are launched first and boot while this process checks the data and plans
+            # (loading pandas only when something needs processing): their start-up is the
+            # longest wait of a report run.
             with Kernels(1 if args.command == "annual" else 2).launched() as kernels:
                 from pipeline.commands import make_reports
 

@@ -31,14 +31,12 @@ def submission_rules(rules_dir: Path = config.RULES_DIR) -> SubmissionRules:
 
 def latest_period(processed: Path) -> str | None:
     """The latest month with scored data, from monthly_scores (None before anything was processed)."""
-    import pyarrow.parquet as pq
+    from pipeline.reports import read_columns
 
-    path = Path(processed) / "monthly_scores.parquet"
-    if not path.exists():
+    if not (Path(processed) / "monthly_scores.parquet").exists():
         return None
-    # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which loads pandas.
-    periods = [p for p in pq.ParquetFile(path).read(columns=["period"]).column("period").to_pylist() if p is not None]
-    return str(max(periods)) if periods else None
+    periods = [p for p in read_columns(processed, "monthly_scores", ["period"])["period"] if p is not None]
+    return max(periods) if periods else None
 
 
 def make_templates(period: str | None, raw: Path, processed: Path, reports: Path) -> list[Path]:

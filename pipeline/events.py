@@ -145,9 +145,10 @@ def inspections_by_period(inspections: pd.DataFrame, periods: pd.DataFrame) -> p
 
 
 def rows_within(frame: pd.DataFrame, column: str, periods: pd.DataFrame) -> pd.DataFrame:
-    """The rows of `frame` whose `column` lies in one of `periods` (the frame itself when all do)."""
+    """The rows of `frame` whose `column` lies in one of `periods`, indexed 0..n-1 (no copy of
+    the data when every row does)."""
     inside = period_codes(frame[column], periods)[0] >= 0
-    return frame if inside.all() else frame.take(np.flatnonzero(inside)).reset_index(drop=True)
+    return frame.reset_index(drop=True) if inside.all() else frame.take(np.flatnonzero(inside)).reset_index(drop=True)
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -179,8 +179,9 @@ def component_rows(data: rh.ReportData, period: str) -> pd.DataFrame:
         names = {}
         if {"label", "component"} <= set(month):
             pairs = month.drop_duplicates("item")
-            names = {item: f"{component}·{label}" for item, component, label
-                     in zip(pairs["item"], pairs["component"], pairs["label"]) if pd.notna(label)}
+            names = {item: f"{component}·{label.strip()}" for item, component, label
+                     in zip(pairs["item"], pairs["component"], pairs["label"])
+                     if isinstance(component, str) and component and isinstance(label, str) and label.strip()}
         for item in wide.columns:
             header = f"{names[item]} ({item})" if item in names else str(item)
             shown[header] = rows["unit_id"].map(wide[item]).astype("float64").to_numpy()

@@ -69,12 +69,18 @@ def up_to_date(processed: Path, stamp: str, score: bool) -> bool:
 
 
 def is_current(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULES, score: bool = True) -> bool:
-    """True when `process(raw, processed)` would find nothing changed. Read without the processed
-    folder's lock: a run that is writing the tables removes the manifest first and writes it last,
-    so a folder being written is never taken for current. A raw folder without data files is not
-    current (`process` then says what is wrong)."""
+    """True when `process(raw, processed)` would find nothing changed. Asked under the processed
+    folder's lock, as `process` asks it: a run writing the tables (even with nothing changed, as
+    `--force`) is waited for. A raw folder without data files is not current (`process` then
+    says what is wrong)."""
+    from filelock import FileLock
+
     raw, processed = Path(raw), Path(processed)
-    if not raw.is_dir():
+    if not raw.is_dir() or not processed.is_dir():
         return False
     inputs = list_input_files(raw, config.REGISTRY_NAME)
-    return bool(inputs) and up_to_date(processed, fingerprint(raw, inputs, rules_files(rules_path)), score)
+    if not inputs:
+        return False
+    stamp = fingerprint(raw, inputs, rules_files(rules_path))
+    with FileLock(str(processed / ".lock")):
+        return up_to_date(processed, stamp, score)

@@ -133,8 +133,19 @@ class ReportExporter(HTMLExporter):
             TEMPLATE_CACHE.mkdir(parents=True, exist_ok=True)
         except OSError:
             return environment
-        environment.bytecode_cache = jinja2.FileSystemBytecodeCache(str(TEMPLATE_CACHE))
+        environment.bytecode_cache = _TemplateCache(str(TEMPLATE_CACHE))
         return environment
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates on disk, which a folder that cannot be written to (a
+    read-only copy of the project, a full disk) only makes slower, never stops."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
 
 
 _EXPORTER: list[HTMLExporter] = []

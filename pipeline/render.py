@@ -46,7 +46,8 @@ class Job:
     each becomes its own HTML file, and `output` is only the folder they go to.
     `files` (notebook parameter -> output path) are files the notebook writes itself (the Excel
     attachment, from the data its kernel already holds): the parameter is set to a path in the
-    build folder, and the file is moved into place with the pages, only when the whole run worked."""
+    build folder, and the file is written into place with the pages, only when the whole run worked
+    (each file is replaced atomically, the notebook's own files first)."""
 
     notebook: Path
     parameters: dict[str, object]
@@ -339,6 +340,14 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
             return Outcome(False, time.perf_counter() - start, message)
         kernels.release(manager)
         manager = None
+        files = {}
+        for name, path in staged.items():
+            if not path.is_file():
+                return Outcome(False, time.perf_counter() - start,
+                               f"报告生成失败(report failed): {job.notebook.name} 没有写出 {job.files[name].name}"
+                               f"(the notebook did not write the file given in {name})\n"
+                               f"  已执行的笔记本(executed notebook): {executed}")
+            files[job.files[name]] = path.read_bytes()
         phases = {"执行": time.perf_counter() - start}
         warnings = sum(1 for cell in notebook.cells for out in cell.get("outputs", [])
                        if out.get("output_type") == "stream" and out.get("name") == "stderr")
@@ -361,13 +370,9 @@ def execute(job: Job, ipynb: Path, build_dir: Path, kernels: Kernels | None = No
 
                 written[job.pdf] = pdf.pdf_bytes(page)
                 phases["PDF"] = time.perf_counter() - start - sum(phases.values())
-        for name, path in staged.items():
-            if not path.is_file():
-                return Outcome(False, time.perf_counter() - start,
-                               f"报告生成失败(report failed): {job.notebook.name} 没有写出 {job.files[name].name}"
-                               f"(the notebook did not write the file given in {name})\n"
-                               f"  已执行的笔记本(executed notebook): {executed}")
-            written[job.files[name]] = path.read_bytes()
+        # The notebook's own files first: an attachment held open elsewhere stops the run before
+        # any page is replaced.
+        written = {**files, **written}
         if kernels.cancelled.is_set():
             return Outcome(False, time.perf_counter() - start, f"已中断，未写入(interrupted, nothing written): {job.title}")
         for path, payload in written.items():

@@ -50,23 +50,29 @@ def _inputs(processed: Path, rulebook_path: Path) -> list[Path]:
             *[PACKAGE_DIR / name for name in REPORT_CODE]]
 
 
-def _read(processed: Path, table: str, needed: list[str], optional: tuple[str, ...] = ()) -> dict[str, list]:
+def read_columns(processed: Path, table: str, needed: list[str], optional: tuple[str, ...] = ()) -> dict[str, list]:
     """The columns a plan needs of a processed table, as lists of text (None where missing). Read
-    with pyarrow alone: the driver plans the reports without loading pandas (the kernels do the
-    work)."""
+    with pyarrow alone (its ParquetFile: read_table goes through pyarrow.dataset, which loads
+    pandas): the driver plans the reports without pandas, the kernels do the work. A table that
+    is missing, damaged or lacks a needed column is an InputError saying to process again."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = Path(processed) / f"{table}.parquet"
     if not path.exists():
         raise InputError(f"缺少处理后数据表 {path.name}，请先运行 `python -m pipeline process`"
                          f"(processed table missing: {path})")
-    present = set(pq.read_schema(path).names)
-    missing = [c for c in needed if c not in present]
+    try:
+        file = pq.ParquetFile(path)
+        present = set(file.schema_arrow.names)
+        missing = [c for c in needed if c not in present]
+        columns = None if missing else file.read(columns=[*needed, *[c for c in optional if c in present]])
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"处理后数据表 {path.name} 无法读取，请重新运行 `python -m pipeline process --force`"
+                         f"(processed table unreadable: {error})") from None
     if missing:
-        raise InputError(f"处理后数据表 {path.name} 缺少列 {', '.join(missing)}，请重新运行 `python -m pipeline process`"
+        raise InputError(f"处理后数据表 {path.name} 缺少列 {', '.join(missing)}，请重新运行 `python -m pipeline process --force`"
                          f"(processed table lacks columns)")
-    # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which loads pandas.
-    columns = pq.ParquetFile(path).read(columns=[*needed, *[c for c in optional if c in present]])
     return {name: [None if v is None else str(v) for v in columns.column(name).to_pylist()]
             for name in columns.column_names}
 
@@ -131,7 +137,7 @@ def plan_reports(kind: str, period_or_year: str | None, processed: Path, reports
         raise InputError(f"未知的报告类型 {kind!r}(kind must be monthly, annual or all)")
     jobs: list[render.Job] = []
     if kind in ("monthly", "all"):
-        scores = _read(processed, "monthly_scores", ["period", "unit_id"], optional=("name",))
+        scores = read_columns(processed, "monthly_scores", ["period", "unit_id"], optional=("name",))
         known = sorted({p for p in scores["period"] if p is not None})
         if kind == "monthly" and period_or_year is None and not known:
             raise InputError("没有任何月份的得分数据(monthly_scores is empty)")
@@ -140,7 +146,7 @@ def plan_reports(kind: str, period_or_year: str | None, processed: Path, reports
         for period in periods:
             jobs += _monthly_plan(str(period), processed, reports, rulebook_path, units, scores)
     if kind in ("annual", "all"):
-        annual = _read(processed, "annual_assessment", ["year"])
+        annual = read_columns(processed, "annual_assessment", ["year"])
         known_years = sorted({y for y in annual["year"] if y is not None})
         if kind == "annual" and period_or_year is None and not known_years:
             raise InputError("没有任何年度考核数据(annual_assessment is empty)")

@@ -24,9 +24,9 @@ from pipeline import config
 from pipeline.clean import Registry, SheetPart, clean_batch, prepare_sheet
 from pipeline.errors import InputError
 from pipeline.frames import release_memory
+from pipeline.freshness import MANIFEST, UNCHANGED, fingerprint, list_input_files, rules_files, up_to_date
 from pipeline.ingest_rules import IngestRules, load_ingest_rules
 from pipeline.parse import normalise_text, parse_datetime
-from pipeline.freshness import MANIFEST, UNCHANGED, fingerprint, list_input_files, rules_files, up_to_date
 from pipeline.read import read_file, readable_name
 from pipeline.registry import load_registry, normalise_name
 

@@ -19,6 +19,7 @@ so any number of charts can share one page.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import itertools
@@ -99,13 +100,15 @@ class Outlines:
             return self.paths[ch]
 
     def save(self) -> None:
-        """Keep the glyphs drawn since the last save (with those another process kept meanwhile)."""
+        """Keep the glyphs drawn since the last save, added to those kept by other processes (the
+        two report kernels draw at the same time: the file is locked while it is merged)."""
         with self.lock:
             if len(self.paths) == self._saved:
                 return
-            stored = self._cache.read("glyphs") or {}
-            self.paths = {**stored, **self.paths}
-            self._cache.write("glyphs", self.paths)
+            with self._cache.locked() as held:
+                if held:
+                    self.paths = {**(self._cache.read("glyphs") or {}), **self.paths}
+                    self._cache.write("glyphs", self.paths)
             self._saved = len(self.paths)
 
 
@@ -145,6 +148,24 @@ class _FontCache:
             return None
         return payload if key == self.key and _well_formed(kind, payload) else None
 
+    @contextlib.contextmanager
+    def locked(self, seconds: float = 10):
+        """Hold the cache's lock file while inside (yields False, and nothing should be written,
+        when the folder cannot hold one or another process keeps it longer than `seconds`)."""
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.folder / f"{self.stem}.lock"))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock.acquire(timeout=seconds)
+        except (OSError, Timeout):
+            lock = None
+        try:
+            yield lock is not None
+        finally:
+            if lock is not None:
+                lock.release()
+
     def write(self, kind: str, payload) -> None:
         import marshal
 
@@ -173,10 +194,18 @@ def outlines() -> Outlines:
     return Outlines(font_path())
 
 
+@cache
 def units_per_em() -> int:
-    """The font's design units per em (from the kept metrics: the report kernels have written
-    them by the time the driver sets a PDF)."""
-    return outlines().units
+    """The font's design units per em: from the kept metrics when there (the report kernels keep
+    them), else from the font's head table alone (cmap and outlines stay unread: the PDF's driver
+    needs only this number)."""
+    font = font_path()
+    metrics = _FontCache(font, None).read("metrics")
+    if metrics is not None:
+        return metrics[0]
+    from fontTools.ttLib import TTFont
+
+    return TTFont(str(font), lazy=True)["head"].unitsPerEm
 
 
 def text_width(text: str, size: float) -> float:

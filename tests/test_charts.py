@@ -201,8 +201,8 @@ def test_font_metrics_and_drawn_glyphs_are_kept_between_runs(tmp_path):
     first = svg.Outlines(font_path(), tmp_path)
     drawn = {ch: first.path(ch) for ch in "南湖办事处7"}
     first.save()
-    kept = sorted(p.name for p in tmp_path.iterdir())
-    assert [name.rsplit(".", 1)[1] for name in kept] == ["glyphs", "metrics"]
+    kept = sorted(p.name.rsplit(".", 1)[1] for p in tmp_path.iterdir())
+    assert kept == ["glyphs", "lock", "metrics"]
     again = svg.Outlines(font_path(), tmp_path)  # another process, the next run
     assert again.paths == drawn and again._glyph_set is None  # the font's outlines are never opened
     assert (again.units, again.widths, again.glyph_names) == (first.units, first.widths, first.glyph_names)
@@ -210,6 +210,11 @@ def test_font_metrics_and_drawn_glyphs_are_kept_between_runs(tmp_path):
     assert again.path("北") and again._glyph_set is not None  # a new character: drawn from the font
     again.save()
     assert "北" in svg.Outlines(font_path(), tmp_path).paths
+    # Two processes drawing at once (the two report kernels): each one's new glyphs are kept.
+    one, other = svg.Outlines(font_path(), tmp_path), svg.Outlines(font_path(), tmp_path)
+    one.path("东"), other.path("西")
+    one.save(), other.save()
+    assert {"南", "北", "东", "西"} <= set(svg.Outlines(font_path(), tmp_path).paths)
 
 
 def test_a_damaged_or_foreign_font_cache_entry_is_read_from_the_font_again(tmp_path):
@@ -219,8 +224,12 @@ def test_a_damaged_or_foreign_font_cache_entry_is_read_from_the_font_again(tmp_p
     expected = reference.path("湖")
     for damage in (b"", b"not marshal data", None):
         folder = tmp_path / f"damaged-{len(damage) if damage is not None else 'foreign'}"
-        svg.Outlines(font_path(), folder).save()
-        for entry in folder.iterdir():
+        kept = svg.Outlines(font_path(), folder)
+        kept.path("湖")
+        kept.save()
+        entries = sorted(folder.glob("*.glyphs")) + sorted(folder.glob("*.metrics"))
+        assert len(entries) == 2
+        for entry in entries:
             if damage is None:  # well formed, but written for another font file
                 import marshal
 
@@ -229,6 +238,7 @@ def test_a_damaged_or_foreign_font_cache_entry_is_read_from_the_font_again(tmp_p
             else:
                 entry.write_bytes(damage)
         outlines = svg.Outlines(font_path(), folder)
+        assert outlines.paths == {}  # nothing taken from the damaged entry
         assert outlines.units == reference.units and outlines.widths == reference.widths
         assert outlines.path("湖") == expected
 

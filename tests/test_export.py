@@ -96,7 +96,7 @@ def test_component_sheet_gives_each_items_points_under_its_chinese_name(tmp_path
         "unit_id": units * 2, "period": ["2020-03"] * (2 * len(units)),
         "component": ["A"] * len(units) + ["B"] * len(units),
         "item": ["file_review"] * len(units) + ["on_time_rectification"] * len(units),
-        "label": ["案卷评查平均得分"] * len(units) + [None] * len(units),  # an item without a label keeps its key
+        "label": ["案卷评查平均得分"] * len(units) + [" "] * len(units),  # an item without a label keeps its key
         "points": [float(n) for n in range(len(units))] + [2.5] * len(units),
     }).to_parquet(folder / "indicators.parquet", index=False)
     rows = export.component_rows(rh.load_tables(folder), "2020-03")

@@ -11,11 +11,16 @@ import os
 import subprocess
 import sys
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from helpers_raw import HAZARD_HEADER, copy_registry, hazard, submission, write_sheet
 from report_fixtures import write_processed, write_rulebook
 
 from pipeline import config
+from pipeline.errors import InputError
 from pipeline.freshness import MANIFEST, UNCHANGED, is_current
+from pipeline.reports import plan_reports
 from pipeline.runner import process
 
 
@@ -91,6 +96,8 @@ from pipeline import commands, reports
 from pipeline.freshness import is_current
 from pipeline.rulebook import rulebook_for_year
 from pipeline.__main__ import main
+from pipeline import html_page, pdf, render  # what the driver runs the notebooks and sets the PDF with
+import papermill, nbconvert
 assert is_current(Path({str(raw)!r}), Path({str(processed)!r}))
 period = commands.latest_period(Path({str(tables)!r}))
 jobs = reports.plan_reports("all", None, Path({str(tables)!r}), Path({str(tmp_path / 'reports')!r}), Path({str(rulebook)!r}))
@@ -101,3 +108,17 @@ print(period, len(jobs), sorted(m for m in ("pandas", "pyarrow.dataset") if m in
                             env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["2020-03", "7", "[]"]  # 3 months x (circular + scorecards) + 1 year
+
+
+def test_a_damaged_or_incomplete_processed_table_is_one_clear_message(tmp_path):
+    tables = write_processed(tmp_path / "tables")
+    rulebook = write_rulebook(tmp_path / "rules.toml")
+    scores = tables / "monthly_scores.parquet"
+    scores.write_bytes(scores.read_bytes()[: len(scores.read_bytes()) // 2])  # cut short, as a full disk leaves it
+    with pytest.raises(InputError) as error:
+        plan_reports("monthly", None, tables, tmp_path / "reports", rulebook)
+    assert "monthly_scores.parquet 无法读取" in str(error.value) and "process --force" in str(error.value)
+    pq.write_table(pa.table({"unit_id": ["T01"]}), scores)  # written by something else: no period column
+    with pytest.raises(InputError) as error:
+        plan_reports("monthly", None, tables, tmp_path / "reports", rulebook)
+    assert "缺少列 period" in str(error.value)

@@ -86,6 +86,20 @@ def test_the_compiled_page_template_is_kept_and_gives_the_same_page(tmp_path, mo
     assert "南湖办事处 第1名" in first and "<title>通报</title>" in first
 
 
+def test_a_template_cache_that_cannot_be_written_only_costs_time(tmp_path, monkeypatch):
+    import jinja2
+    import nbformat
+
+    def refuse(self, bucket):  # what a read-only folder or a full disk does to Jinja's writer
+        raise PermissionError(13, "Permission denied", str(tmp_path / "templates"))
+
+    monkeypatch.setattr(html_page, "TEMPLATE_CACHE", tmp_path / "templates")
+    monkeypatch.setattr(html_page, "_EXPORTER", [])
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "dump_bytecode", refuse)
+    page = html_page.notebook_to_html(nbformat.v4.new_notebook(), "通报")
+    assert "<title>通报</title>" in page
+
+
 def test_scorecard_traces_every_lost_point(rendered_month):
     page = (rendered_month.reports / SCORECARD).read_text(encoding="utf-8")
     assert "青山办事处" in page

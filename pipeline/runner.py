@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
 import os
+import signal
+import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -201,32 +205,88 @@ def process(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULES, 
         return _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score)
 
 
+# A month's submissions are hundreds of small workbooks, and reading and recognising each is
+# Python work: those files are read on both cores by forked worker processes. Forking is safe
+# only from a process running no other thread (the command line's `process`; the report command,
+# whose kernels' threads run, reads in-process), and only small files go (a big one would be
+# copied back whole); too few files are not worth the workers' start.
+POOL_MIN_FILES = 32
+POOL_FILE_BYTES = 8 << 20
+_RULES: list[IngestRules] = []  # the ingest rules, in a worker (set before it starts)
+
+
+def _read_one(path: Path, rel: str, rules: IngestRules) -> tuple[str, list[SheetPart] | str]:
+    """(sha256, the file's sheets prepared) or ("", why the file cannot be used)."""
+    try:
+        sheets = read_file(path)  # first: it explains a missing file or a broken link
+        sha = sha256_of(path)
+    except InputError as error:
+        return "", str(error).replace(path.name, readable_name(path.name))
+    except OSError as error:
+        return "", f"{rel}: 文件在读取时不可用(file vanished or unreadable: {error.strerror})"
+    if not sheets:
+        return "", f"{rel}: 文件中没有工作表(no sheets)"
+    prepared = []
+    for sheet in sheets:
+        sheet.name = readable_name(sheet.name)  # a CSV's sheet is named after its file
+        prepared.append(prepare_sheet(sheet, rel, rules))
+    return sha, prepared
+
+
+def _read_in_worker(task: tuple[Path, str]) -> tuple[str, list[SheetPart] | str]:
+    return _read_one(*task, _RULES[0])
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches the workers too: the command stops them and says so once, without each
+    worker printing its own traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _pooled(inputs: list[Path]) -> list[int]:
+    """Positions of the inputs to read in worker processes (none when it would not pay or not be safe)."""
+    # fork on Linux only (macOS's system libraries are not safe to fork; Windows has no fork).
+    if threading.active_count() > 1 or (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux"):
+        return []
+    small = []
+    for position, path in enumerate(inputs):
+        try:
+            if path.is_file() and path.stat().st_size <= POOL_FILE_BYTES:
+                small.append(position)
+        except OSError:  # read here, where the reason is worded
+            pass
+    return small if len(small) >= POOL_MIN_FILES else []
+
+
+def _read_inputs(inputs: list[Path], raw: Path, rules: IngestRules):
+    """(path, name as shown, (sha256, sheets prepared) or ("", why not)) for every input, in order."""
+    names = [readable_name(path.relative_to(raw).as_posix()) for path in inputs]
+    pooled = _pooled(inputs)
+    done: dict[int, tuple] = {}
+    if pooled:
+        _RULES[:] = [rules]
+        try:
+            # The workers inherit _RULES; on leaving, the pool is terminated (also on Ctrl-C).
+            with mp.get_context("fork").Pool(2, initializer=_leave_interrupts_to_the_parent) as pool:
+                tasks = [(inputs[i], names[i]) for i in pooled]
+                done = dict(zip(pooled, pool.imap(_read_in_worker, tasks, chunksize=4)))
+        finally:
+            _RULES.clear()
+    for position, (path, name) in enumerate(zip(inputs, names)):
+        yield path, name, done.pop(position) if position in done else _read_one(path, name, rules)
+
+
 def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score) -> ProcessResult:
     from pipeline.finalize import finalize  # here: it loads pandera, which a run with nothing to do never needs
 
     started = time.perf_counter()
     parts: list[tuple[Path, str, str, SheetPart]] = []
     rows: list[dict] = []
-    for number, path in enumerate(inputs, start=1):
-        rel = readable_name(path.relative_to(raw).as_posix())
-        try:
-            sheets = read_file(path)  # first: it explains a missing file or a broken link
-            sha = sha256_of(path)
-        except InputError as error:
-            message = str(error).replace(path.name, readable_name(path.name))
-            rows.append(_sheet_row(path, rel, "", None, registry, rules, message))
-            continue
-        except OSError as error:
-            message = f"{rel}: 文件在读取时不可用(file vanished or unreadable: {error.strerror})"
-            rows.append(_sheet_row(path, rel, "", None, registry, rules, message))
-            continue
-        if not sheets:
-            rows.append(_sheet_row(path, rel, "", None, registry, rules, f"{rel}: 文件中没有工作表(no sheets)"))
-            continue
-        for sheet in sheets:
-            sheet.name = readable_name(sheet.name)  # a CSV's sheet is named after its file
-            parts.append((path, rel, sha, prepare_sheet(sheet, rel, rules)))
-        del sheets, sheet  # the parts hold the body cells; the cleaner lets them go source by source
+    for number, (path, rel, (sha, read)) in enumerate(_read_inputs(inputs, raw, rules), start=1):
+        if isinstance(read, str):  # why the file could not be used
+            rows.append(_sheet_row(path, rel, "", None, registry, rules, read))
+        else:  # the parts hold the body cells; the cleaner lets them go source by source
+            parts.extend((path, rel, sha, part) for part in read)
         if number % 100 == 0:
             progress(f"  已读取 {number}/{len(inputs)} 个文件…")
     progress(f"  已读取 {len(inputs)} 个文件,清洗中…(cleaning)")

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "process":
             from pipeline.runner import process
 
-            process(args.raw, args.processed, force=args.force)
+            process(args.raw, args.processed, force=args.force, workers=True)  # no other thread runs here
         elif args.command in ("report", "annual", "all"):
             from pipeline.render import Kernels  # (light: no pandas, no jupyter yet)
 

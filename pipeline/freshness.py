@@ -82,5 +82,8 @@ def is_current(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULE
     if not inputs:
         return False
     stamp = fingerprint(raw, inputs, rules_files(rules_path))
-    with FileLock(str(processed / ".lock")):
+    try:
+        with FileLock(str(processed / ".lock")):
+            return up_to_date(processed, stamp, score)
+    except OSError:  # a folder that holds no lock file and cannot take one (read-only): ask without
         return up_to_date(processed, stamp, score)

@@ -14,9 +14,8 @@ import multiprocessing as mp
 import os
 import signal
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -185,8 +184,10 @@ def files_table(rows: list[dict], tables: dict[str, pd.DataFrame], quarantine: p
 
 
 def process(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULES, progress: Callable[[str], None] = print,
-            score: bool = True, force: bool = False) -> ProcessResult:
-    """raw folder -> every processed table. Raises InputError when nothing at all can be used."""
+            score: bool = True, force: bool = False, workers: bool = False) -> ProcessResult:
+    """raw folder -> every processed table. Raises InputError when nothing at all can be used.
+    `workers`: read many small files in two forked worker processes; only from a process running
+    no other thread (the command line's `process`)."""
     if not raw.is_dir():
         raise InputError(f"找不到原始数据文件夹 {raw}(raw folder not found)")
     rules = load_ingest_rules(rules_path)
@@ -202,17 +203,19 @@ def process(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULES, 
         if not force and up_to_date(processed, stamp, score):
             progress(UNCHANGED)
             return ProcessResult(skipped=True)
-        return _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score)
+        return _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score, workers)
 
 
 # A month's submissions are hundreds of small workbooks, and reading and recognising each is
-# Python work: those files are read on both cores by forked worker processes. Forking is safe
-# only from a process running no other thread (the command line's `process`; the report command,
-# whose kernels' threads run, reads in-process), and only small files go (a big one would be
-# copied back whole); too few files are not worth the workers' start.
+# Python work: with `workers`, those files are read on both cores by forked worker processes.
+# Forking is safe only from a process running no other thread, so only the command line's
+# `process` asks for it (the report command's kernels run threads: it reads in-process). Only
+# small files go (a big one would be copied back whole), and not for too few to pay for the
+# workers. Whatever a worker cannot bring back (a crash, an error of any kind, a worker killed)
+# is read again here, one by one, so the outcome is always that of reading one by one.
 POOL_MIN_FILES = 32
 POOL_FILE_BYTES = 8 << 20
-_RULES: list[IngestRules] = []  # the ingest rules, in a worker (set before it starts)
+_RULES: list[IngestRules] = []  # the ingest rules, in a worker (set before it is forked)
 
 
 def _read_one(path: Path, rel: str, rules: IngestRules) -> tuple[str, list[SheetPart] | str]:
@@ -233,20 +236,24 @@ def _read_one(path: Path, rel: str, rules: IngestRules) -> tuple[str, list[Sheet
     return sha, prepared
 
 
-def _read_in_worker(task: tuple[Path, str]) -> tuple[str, list[SheetPart] | str]:
-    return _read_one(*task, _RULES[0])
+def _read_in_worker(path: Path, rel: str) -> tuple[str, list[SheetPart] | str] | None:
+    """`_read_one` in a worker; None (read it again in the command) for anything else it raises."""
+    try:
+        return _read_one(path, rel, _RULES[0])
+    except BaseException:  # noqa: BLE001 - the command reads the file itself and reports as usual
+        return None
 
 
-def _leave_interrupts_to_the_parent() -> None:
+def _start_worker() -> None:
     """Ctrl-C reaches the workers too: the command stops them and says so once, without each
     worker printing its own traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _pooled(inputs: list[Path]) -> list[int]:
-    """Positions of the inputs to read in worker processes (none when it would not pay or not be safe)."""
+    """Positions of the inputs worth reading in worker processes (none when it would not pay)."""
     # fork on Linux only (macOS's system libraries are not safe to fork; Windows has no fork).
-    if threading.active_count() > 1 or (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux"):
+    if (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux"):
         return []
     small = []
     for position, path in enumerate(inputs):
@@ -258,31 +265,38 @@ def _pooled(inputs: list[Path]) -> list[int]:
     return small if len(small) >= POOL_MIN_FILES else []
 
 
-def _read_inputs(inputs: list[Path], raw: Path, rules: IngestRules):
-    """(path, name as shown, (sha256, sheets prepared) or ("", why not)) for every input, in order."""
+def _read_inputs(inputs: list[Path], raw: Path, rules: IngestRules, workers: bool = False):
+    """(path, name as shown, (sha256, sheets prepared) or ("", why not)) for every input, in
+    input order, as each is read. `workers`: small files read by two forked worker processes."""
     names = [readable_name(path.relative_to(raw).as_posix()) for path in inputs]
-    pooled = _pooled(inputs)
-    done: dict[int, tuple] = {}
-    if pooled:
-        _RULES[:] = [rules]
-        try:
-            # The workers inherit _RULES; on leaving, the pool is terminated (also on Ctrl-C).
-            with mp.get_context("fork").Pool(2, initializer=_leave_interrupts_to_the_parent) as pool:
-                tasks = [(inputs[i], names[i]) for i in pooled]
-                done = dict(zip(pooled, pool.imap(_read_in_worker, tasks, chunksize=4)))
-        finally:
-            _RULES.clear()
-    for position, (path, name) in enumerate(zip(inputs, names)):
-        yield path, name, done.pop(position) if position in done else _read_one(path, name, rules)
+    pending: dict[int, Future] = {}
+    pool = None
+    if workers and (pooled := _pooled(inputs)):
+        _RULES[:] = [rules]  # inherited by the forked workers
+        pool = ProcessPoolExecutor(2, mp_context=mp.get_context("fork"), initializer=_start_worker)
+        pending = {i: pool.submit(_read_in_worker, inputs[i], names[i]) for i in pooled}
+    try:
+        for position, (path, name) in enumerate(zip(inputs, names)):
+            outcome = None
+            if position in pending:
+                try:
+                    outcome = pending.pop(position).result()
+                except Exception:  # a worker that died or a result that could not come back
+                    outcome = None
+            yield path, name, outcome if outcome is not None else _read_one(path, name, rules)
+    finally:
+        _RULES.clear()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score) -> ProcessResult:
+def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score, workers) -> ProcessResult:
     from pipeline.finalize import finalize  # here: it loads pandera, which a run with nothing to do never needs
 
     started = time.perf_counter()
     parts: list[tuple[Path, str, str, SheetPart]] = []
     rows: list[dict] = []
-    for number, (path, rel, (sha, read)) in enumerate(_read_inputs(inputs, raw, rules), start=1):
+    for number, (path, rel, (sha, read)) in enumerate(_read_inputs(inputs, raw, rules, workers), start=1):
         if isinstance(read, str):  # why the file could not be used
             rows.append(_sheet_row(path, rel, "", None, registry, rules, read))
         else:  # the parts hold the body cells; the cleaner lets them go source by source

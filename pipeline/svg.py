@@ -109,7 +109,7 @@ class Outlines:
                 if held:
                     self.paths = {**(self._cache.read("glyphs") or {}), **self.paths}
                     self._cache.write("glyphs", self.paths)
-            self._saved = len(self.paths)
+                    self._saved = len(self.paths)
 
 
 def _read_metrics(path: Path) -> tuple[int, dict[int, str], dict[int, int]]:

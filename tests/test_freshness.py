@@ -122,3 +122,16 @@ def test_a_damaged_or_incomplete_processed_table_is_one_clear_message(tmp_path):
     with pytest.raises(InputError) as error:
         plan_reports("monthly", None, tables, tmp_path / "reports", rulebook)
     assert "缺少列 period" in str(error.value)
+
+
+def test_a_processed_folder_that_cannot_take_a_lock_is_still_checked(tmp_path, monkeypatch):
+    import filelock
+
+    raw, processed = _raw(tmp_path), tmp_path / "processed"
+    _process(raw, processed)
+
+    def refuse(self, *args, **kwargs):  # a read-only folder without its lock file yet
+        raise PermissionError(13, "Permission denied", str(processed / ".lock"))
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", refuse)
+    assert is_current(raw, processed)

@@ -1,6 +1,6 @@
-"""Many small files are read by two worker processes (runner._read_inputs): the tables, the files
-table and the per-file summary must be exactly what reading them one by one gives, and the
-workers must never be forked from a process running other threads."""
+"""Many small files are read by two worker processes (runner._read_inputs, `process(workers=True)`,
+which the command line's `process` asks for): the tables, the files table and the per-file
+summary must be exactly what reading them one by one gives, also when a worker fails or dies."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import csv
 import os
 import subprocess
 import sys
-import threading
 
 import pandas as pd
 from helpers_raw import HAZARD_HEADER, REGISTRY, copy_registry, hazard, submission, write_sheet
@@ -34,28 +33,41 @@ def _month_of_files(raw, count: int = 40) -> None:
     (raw / "空.csv").write_bytes(b"")
 
 
-def test_files_read_by_workers_give_exactly_what_reading_one_by_one_gives(tmp_path, monkeypatch):
-    raw = tmp_path / "raw"
-    _month_of_files(raw)
-    # The command line, in a process of its own (no other thread): the workers read the files.
+def _serial(raw, processed, monkeypatch) -> list[str]:
+    """process() reading one by one, here; its per-file summary lines."""
+    lines: list[str] = []
+    runner.process(raw, processed, score=False, progress=lines.append)
+    return [line for line in lines if line.startswith(("  ✓", "  ✗", "  ?"))]
+
+
+def _in_a_process_of_its_own(tmp_path, raw, processed, patch: str = "") -> subprocess.CompletedProcess:
+    """runner.process(..., workers=True) as the command line runs it: in a process of its own,
+    running no other thread. `patch`: code run first (after `from pipeline import runner`)."""
     script = ("import sys; from pathlib import Path; from pipeline import runner\n"
               "forked = []\n"
               "get = runner.mp.get_context\n"
               "runner.mp.get_context = lambda method: forked.append(method) or get(method)\n"
-              f"runner.process(Path({str(raw)!r}), Path({str(tmp_path / 'workers')!r}), score=False)\n"
+              f"{patch}\n"
+              f"runner.process(Path({str(raw)!r}), Path({str(processed)!r}), score=False, workers=True)\n"
               "print('forked', forked)\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=config.PROJECT_ROOT, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)})
+    return subprocess.run([sys.executable, "-c", script], cwd=config.PROJECT_ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)})
+
+
+def _same_tables(one, other) -> None:
+    for table in TABLES:
+        pd.testing.assert_frame_equal(pd.read_parquet(one / f"{table}.parquet"), pd.read_parquet(other / f"{table}.parquet"),
+                                      check_exact=True)
+
+
+def test_files_read_by_workers_give_exactly_what_reading_one_by_one_gives(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    _month_of_files(raw)
+    result = _in_a_process_of_its_own(tmp_path, raw, tmp_path / "workers")
     assert result.returncode == 0, result.stderr
     assert "forked ['fork']" in result.stdout
-    # Here, one by one.
-    monkeypatch.setattr(runner, "POOL_MIN_FILES", 10**9)
-    lines: list[str] = []
-    runner.process(raw, tmp_path / "serial", score=False, progress=lines.append)
-    for table in TABLES:
-        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "workers" / f"{table}.parquet"),
-                                      pd.read_parquet(tmp_path / "serial" / f"{table}.parquet"), check_exact=True)
-    summary = [line for line in lines if line.startswith("  ✓") or line.startswith("  ✗") or line.startswith("  ?")]
+    summary = _serial(raw, tmp_path / "serial", monkeypatch)
+    _same_tables(tmp_path / "workers", tmp_path / "serial")
     assert len(summary) == 42 and all(line in result.stdout for line in summary)
     assert any("损坏.xlsx" in line and "(corrupt or unreadable workbook" in line for line in summary)
     hazards = pd.read_parquet(tmp_path / "serial" / "hazards.parquet")
@@ -64,22 +76,35 @@ def test_files_read_by_workers_give_exactly_what_reading_one_by_one_gives(tmp_pa
     assert set(quarantine["source_file"]) == {"07_隐患.xlsx"}
 
 
-def test_workers_only_from_a_single_thread_and_for_many_small_files(tmp_path, monkeypatch):
+def test_what_a_worker_cannot_bring_back_is_read_again_by_the_command(tmp_path, monkeypatch):
+    """A worker killed (the out-of-memory killer), or failing in a way no file error explains (a
+    reader library's panic): the command reads those files itself, with the usual outcome, and
+    prints no traceback."""
+    raw = tmp_path / "raw"
+    _month_of_files(raw)
+    patch = ("import os\n"
+             "parent, read = os.getpid(), runner.read_file\n"
+             "class Panic(BaseException): pass\n"
+             "def flaky(path):\n"
+             "    if os.getpid() != parent and path.name == '03_隐患.xlsx': raise Panic('reader panicked')\n"
+             "    if os.getpid() != parent and path.name == '20_隐患.xlsx': os._exit(9)\n"
+             "    return read(path)\n"
+             "runner.read_file = flaky")
+    result = _in_a_process_of_its_own(tmp_path, raw, tmp_path / "workers", patch)
+    assert result.returncode == 0, result.stderr
+    assert "forked ['fork']" in result.stdout and "Traceback" not in result.stderr + result.stdout
+    _serial(raw, tmp_path / "serial", monkeypatch)
+    _same_tables(tmp_path / "workers", tmp_path / "serial")
+
+
+def test_workers_only_for_many_small_files(tmp_path, monkeypatch):
     files = []
     for n in range(runner.POOL_MIN_FILES + 1):
         files.append(tmp_path / f"{n}.csv")
         files[-1].write_bytes(b"a,b\n1,2\n")
-    monkeypatch.setattr(runner.threading, "active_count", lambda: 1)
     assert runner._pooled(files) == list(range(len(files)))
     assert runner._pooled(files[:runner.POOL_MIN_FILES - 1]) == []  # too few to pay for the workers
+    (tmp_path / "gone.csv").unlink(missing_ok=True)
+    assert runner._pooled([*files, tmp_path / "gone.csv"]) == list(range(len(files)))  # read here, with its reason
     monkeypatch.setattr(runner, "POOL_FILE_BYTES", 4)  # every file now "big": read here
     assert runner._pooled(files) == []
-    monkeypatch.undo()
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        assert runner._pooled(files) == []  # never fork while another thread runs
-    finally:
-        stop.set()
-        other.join()

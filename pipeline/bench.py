@@ -484,7 +484,9 @@ def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: 
             lines.append(f"| `make report` again, nothing changed | {reports['make_noop'].seconds:.2f} | {reports['make_noop'].peak_mib:.0f} |")
         else:
             lines.append(f"| `make report` again, nothing changed | failed: {reports.get('make_error', '?')} | |")
-        lines += ["", "The full report is `python -m pipeline report` in a fresh process. It launches its two "
+        lines += ["", "The sample's processing reads its small workbooks in two worker processes; the peak is "
+                  "the command's own process (each worker peaks at about 100 MiB on the sample).",
+                  "", "The full report is `python -m pipeline report` in a fresh process. It launches its two "
                   "kernels first (they import the report modules and the chart font while they boot), then checks "
                   "that the data is unchanged and plans the reports without loading pandas; the circular (which "
                   "also writes the Excel attachment) and every unit's scorecard run from one kernel each on the "

@@ -140,14 +140,17 @@ def accidents_by_month(charged: pd.DataFrame, periods: pd.DataFrame) -> pd.DataF
 
 def inspections_by_period(inspections: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     frame = inspections.assign(period=assign_period(inspections["inspected_at"], periods))
-    inside = frame["period"].notna()
-    return frame.reset_index(drop=True) if inside.all() else frame.loc[inside].reset_index(drop=True)
+    return _kept(frame, frame["period"].notna().to_numpy())
 
 
 def rows_within(frame: pd.DataFrame, column: str, periods: pd.DataFrame) -> pd.DataFrame:
     """The rows of `frame` whose `column` lies in one of `periods`, indexed 0..n-1 (no copy of
     the data when every row does)."""
-    inside = period_codes(frame[column], periods)[0] >= 0
+    return _kept(frame, period_codes(frame[column], periods)[0] >= 0)
+
+
+def _kept(frame: pd.DataFrame, inside: np.ndarray) -> pd.DataFrame:
+    """The rows where `inside`, indexed 0..n-1; the frame's own data when that is every row."""
     return frame.reset_index(drop=True) if inside.all() else frame.take(np.flatnonzero(inside)).reset_index(drop=True)
 
 

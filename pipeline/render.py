@@ -169,15 +169,20 @@ def build_notebook(source: Path, build_dir: Path) -> Path:
     return target
 
 
-def _executed_path(build_dir: Path, output: Path) -> Path:
+def _build_file(build_dir: Path, folder: str, output: Path, suffix: str) -> Path:
+    """A build file for `output`, named after it and a hash of its full path (two outputs of one
+    name in different folders never share one)."""
     key = hashlib.sha256(str(Path(output).resolve()).encode("utf-8")).hexdigest()[:10]
-    return build_dir / "executed" / f"{Path(output).stem}-{key}.ipynb"
+    return build_dir / folder / f"{Path(output).stem}-{key}{suffix}"
+
+
+def _executed_path(build_dir: Path, output: Path) -> Path:
+    return _build_file(build_dir, "executed", output, ".ipynb")
 
 
 def _staged_path(build_dir: Path, output: Path) -> Path:
     """Where a notebook writes a file of its own (Job.files) before it is moved into place."""
-    key = hashlib.sha256(str(Path(output).resolve()).encode("utf-8")).hexdigest()[:10]
-    return build_dir / "staged" / f"{Path(output).stem}-{key}{Path(output).suffix}"
+    return _build_file(build_dir, "staged", output, Path(output).suffix)
 
 
 def _kernel_environment() -> None:

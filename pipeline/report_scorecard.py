@@ -106,12 +106,8 @@ def _period_scores(data: ReportData, period: str) -> dict[str, pd.Series]:
     """Each unit's monthly_scores row for the month (its first, should there be two)."""
     def make() -> dict[str, pd.Series]:
         rows = data.monthly_scores
-        month = rows.loc[rows["period"] == period]
-        first: dict[str, int] = {}
-        for position, unit in enumerate(month["unit_id"]):
-            if not pd.isna(unit):
-                first.setdefault(str(unit), position)
-        return {unit: month.iloc[position] for unit, position in first.items()}
+        month = rows.loc[rows["period"] == period].dropna(subset=["unit_id"]).drop_duplicates("unit_id")
+        return {str(unit): month.iloc[position] for position, unit in enumerate(month["unit_id"])}
 
     return data.memo(("unit_scores", period), make)
 

@@ -58,24 +58,3 @@ def test_ids_equal_once_upper_cased_without_spaces_are_one_record_the_latest_win
     assert kept["hazard_id"].tolist()[:3] == ["YH- 1", "[已脱敏]", "[已脱敏]"]  # scrubbed ids identify nothing
     assert issues["source_file"].tolist() == ["a.xlsx", "a.xlsx"]
     assert issues["reason"].str.endswith(("保留 b.xlsx Sheet1 第6行", "保留 c.xlsx Sheet1 第10行")).all()
-
-
-def test_tables_finished_two_at_a_time_come_back_in_table_order(monkeypatch):
-    import threading
-    import time
-
-    monkeypatch.setattr(finalize.os, "cpu_count", lambda: 2)  # (a one-core machine works one at a time)
-    finished = []
-    both_started = threading.Barrier(2, timeout=10)  # fails unless the two run at the same time
-
-    def work(table, frame):
-        both_started.wait()
-        if table == "accidents":
-            time.sleep(0.05)  # the first table finishes last
-        finished.append(table)
-        return table, len(frame)
-
-    tables = {"accidents": pd.DataFrame({"x": [1]}), "enforcement": pd.DataFrame({"x": [1, 2]})}
-    assert finalize._each_table(work, tables) == {"accidents": ("accidents", 1), "enforcement": ("enforcement", 2)}
-    assert list(finalize._each_table(work, tables)) == ["accidents", "enforcement"]
-    assert finished[:2] == ["enforcement", "accidents"]

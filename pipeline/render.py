@@ -262,10 +262,10 @@ class Kernels:
         """Shut down a kernel whose notebook is done, on a thread of its own (about 0.1 s that
         the notebook's HTML and PDF need not wait for); `wait_stopped` waits for it."""
         stopper = threading.Thread(target=self.stop, args=(manager,), name="kernel-stopper", daemon=True)
-        with self._lock:
+        with self._lock:  # started before `wait_stopped` can see it (Ctrl-C may be joining right now)
             self._busy.discard(manager)
+            stopper.start()
             self._stopping.append(stopper)
-        stopper.start()
 
     def wait_stopped(self) -> None:
         """Wait until every kernel given back with `release` is shut down."""

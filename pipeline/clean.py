@@ -108,15 +108,18 @@ class SheetResult:
 class SheetPart:
     """One sheet after the cheap per-sheet step: its layout and its body rows, not yet parsed.
 
-    `frame` holds every body cell as `_c<j>` (j = the sheet's column) plus, for each mapped
-    column, its raw text under the canonical name, and `_row` (the analyst's row number).
+    `cells` holds the body's cells column by column as Arrow text chunks ("" for an empty cell),
+    keyed `_c<j>` (j = the sheet's column); `rows` each body row's number as the analyst sees it.
+    Plain arrays, not a frame: a month's hundreds of sheets are stacked per source without
+    pandas' per-frame and per-column costs, and come back from a worker process cheaply.
     """
 
     source: str | None
     summary: dict
     meta: SheetMeta
     layout: Layout | None = None
-    frame: pd.DataFrame | None = None
+    cells: dict[str, list[pa.Array]] | None = None
+    rows: np.ndarray | None = None
     counts: dict = field(default_factory=dict)
     head_texts: list[str] = field(default_factory=list)
 
@@ -161,15 +164,16 @@ def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetP
 
     body_start = layout.header_start + layout.header_span - len(sheet.preamble)
     body = _fill_merged(sheet.grid.iloc[max(body_start, 0):], sheet, body_start)
-    frame = body.set_axis([f"_c{j}" for j in range(body.shape[1])], axis=1)
-    frame = frame.assign(_row=sheet.first_row + len(sheet.preamble) + np.arange(max(body_start, 0), len(sheet.grid)))
     above = top[: layout.header_start]
     counts = {k: 0 for k in NONDATA_KINDS}
     counts["空行"] += sum(1 for r in above if not "".join(r).strip())
     counts["标题"] += sum(1 for r in above if "".join(r).strip())
     counts["表头"] += layout.header_span
     summary["rows_read"] = total_rows
-    part.layout, part.frame, part.counts = layout, frame.reset_index(drop=True), counts
+    part.layout, part.counts = layout, counts
+    part.cells = {f"_c{j}": [_filled_text(chunk) for chunk in arrow_text.arrow(column).chunks]
+                  for j, (_, column) in enumerate(body.items())}
+    part.rows = sheet.first_row + len(sheet.preamble) + np.arange(max(body_start, 0), len(sheet.grid), dtype=np.int64)
     notes = []
     if layout.personal:
         notes.append(f"已删除个人信息列(personal data dropped):{'、'.join(layout.personal)}")
@@ -188,7 +192,7 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
     """
     results = []
     for source_name, spec in rules.sources.items():
-        members = [p for p in parts if p.source == source_name and p.frame is not None]
+        members = [p for p in parts if p.source == source_name and p.cells is not None]
         if not members:
             continue
         results.append(_clean_source(members, spec, rules, registry))
@@ -199,17 +203,48 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
 def _batch(members: list[SheetPart], spec: SourceSpec):
     """The body rows of a source's sheets in one frame (cell columns, canonical columns, `_sheet`,
     `_row`), its cell columns, and every column's distinct values (`_canonical_columns`)."""
-    frames = []
-    for key, part in enumerate(members):
-        frames.append(part.frame.assign(_sheet=key))
-    batch = pd.concat(frames, ignore_index=True)
-    del frames
-    for part in members:  # the batch holds the cells now; the raw grids can go as soon as it does
-        part.frame = None
+    batch = _stacked([part.cells for part in members], [part.rows for part in members])
+    for part in members:  # the batch holds the cells now; the raw ones can go as soon as it does
+        part.cells = None
     cell_columns = sorted((c for c in batch.columns if c.startswith("_c")), key=lambda c: int(c[2:]))
-    batch[cell_columns] = batch[cell_columns].fillna("")
     canonical, distinct = _canonical_columns(batch, cell_columns, members, spec)
     return pd.concat([batch, canonical], axis=1), cell_columns, distinct
+
+
+SMALL_CHUNK_ROWS = 1 << 16  # a column whose chunks average fewer rows is made one array ...
+COMBINE_BYTES = 64 << 20  # ... when it is no bigger than this
+
+
+def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray]) -> pd.DataFrame:
+    """The sheets' cells (`SheetPart.cells`) one sheet under another: every cell column (a cell a
+    sheet does not have is ""), then `_row` and `_sheet` (the sheet's position in the lists)."""
+    lengths = [len(numbers) for numbers in rows]
+    index = pd.RangeIndex(sum(lengths))
+    names = sorted({name for found in cells for name in found}, key=lambda c: int(c[2:]))
+    columns = {}
+    for name in names:
+        chunks = []
+        for found, length in zip(cells, lengths):
+            if name in found:
+                chunks += found[name]
+            elif length:
+                chunks.append(pa.repeat(pa.scalar("", pa.large_string()), length))
+        column = pa.chunked_array(chunks, pa.large_string())
+        if 1 < column.num_chunks and len(column) < SMALL_CHUNK_ROWS * column.num_chunks and column.nbytes <= COMBINE_BYTES:
+            # hundreds of small sheets' chunks: one array, as every later step pays per chunk
+            # (not a big file's: its chunks are big already, and a copy would double its memory)
+            column = pa.chunked_array([column.combine_chunks()])
+        columns[name] = arrow_text.series(column, index)
+    columns["_row"] = pd.Series(np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64), index=index)
+    columns["_sheet"] = pd.Series(np.repeat(np.arange(len(rows)), lengths), index=index)
+    return pd.DataFrame(columns, index=index, copy=False)
+
+
+def _filled_text(chunk: pa.Array) -> pa.Array:
+    """A chunk of cells as large_string, "" for an empty cell."""
+    if chunk.type != pa.large_string():
+        chunk = chunk.cast(pa.large_string())
+    return pc.fill_null(chunk, "") if chunk.null_count else chunk
 
 
 def _distinct_columns(columns: dict[str, pd.Series]) -> dict[str, tuple[np.ndarray | None, pd.Series]]:
@@ -253,21 +288,24 @@ def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
     source = spec.name
     batch, cell_columns, distinct = _batch(members, spec)
     kinds = _classify(batch, cell_columns, distinct, members, spec, rules)
-    per_sheet = pd.crosstab(batch["_sheet"], kinds) if len(batch) else pd.DataFrame()
-    footer_rows = batch.loc[kinds.eq("页脚").to_numpy(), ["_sheet", *cell_columns]]
+    # Rows of each kind per sheet: one count per (sheet, kind) pair of codes, no table of labels.
+    kind_codes, kind_names = pd.factorize(kinds)
+    per_sheet = np.bincount(batch["_sheet"].to_numpy(dtype=np.int64) * len(kind_names) + kind_codes,
+                            minlength=len(members) * len(kind_names)).reshape(len(members), len(kind_names))
+    footer_rows = batch[["_sheet", *cell_columns]].take(np.flatnonzero(kinds.eq("页脚").to_numpy()))
     footers: dict[int, list[list[str]]] = {}
     for key, *cells in footer_rows.itertuples(index=False):  # footer rows only: a few per sheet
         footers.setdefault(key, []).append(cells)
     for key, part in enumerate(members):
-        if key in per_sheet.index:
-            for kind, n in per_sheet.loc[key].items():
-                if kind and n:
-                    part.counts[kind] += int(n)
+        for kind, n in zip(kind_names, per_sheet[key]):
+            if kind and n:
+                part.counts[kind] += int(n)
         if key in footers:
             part.meta = read_meta(part.head_texts + row_texts(footers[key]), part.summary["source_file"])
         part.summary["nondata"] = sum(part.counts.values())
         part.summary["nondata_detail"] = " ".join(f"{k}{v}" for k, v in part.counts.items() if v)
-        if key not in per_sheet.index or not per_sheet.loc[key].get("", 0):  # a header alone: say so, it may be a mistake
+        data_rows = sum(n for kind, n in zip(kind_names, per_sheet[key]) if not kind)
+        if not data_rows:  # a header alone: say so, it may be a mistake
             part.summary["message"] = ";".join(filter(None, [part.summary["message"], "表中没有数据行(no data rows)"]))
 
     # Only the columns parsing needs, and no copy when every row is data (the usual case).
@@ -308,9 +346,9 @@ def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
         location = ["source_file", "source_sheet", "source_row"]
         quarantined = pd.MultiIndex.from_arrays([where["file"][bad], where["sheet"][bad], where["row"][bad]], names=location)
         warnings = warnings[~pd.MultiIndex.from_frame(warnings[location]).isin(quarantined)]
-    bad_per_sheet = pd.Series(keys[bad.to_numpy()]).value_counts()
+    bad_per_sheet = np.bincount(keys[bad.to_numpy()], minlength=len(members))
     for key, part in enumerate(members):
-        part.summary["quarantined"] = int(bad_per_sheet.get(key, 0))
+        part.summary["quarantined"] = int(bad_per_sheet[key])
     return SheetResult(source, data.reset_index(drop=True), quarantine, warnings,
                        title_periods=[p.meta.title_period for p in members if p.meta.title_period])
 

@@ -344,9 +344,9 @@ def score_tables(tables: dict[str, pd.DataFrame], files: pd.DataFrame, registry:
     from pipeline.scoring import score_all
     from pipeline.submissions import track_submissions
 
+    # Each date column's years on their own (no concatenated column of millions of dates).
     dates = [tables[t][c] for t, c in (("accidents", "occurred_at"), ("enforcement", "inspected_at"), ("hazards", "found_at"))]
-    dates = pd.concat([d for d in dates if len(d)]) if any(len(d) for d in dates) else pd.Series(dtype="datetime64[us]")
-    years = sorted({int(y) for y in dates.dt.year.dropna().unique()}) or [pd.Timestamp.now().year]
+    years = sorted({int(y) for d in dates for y in d.dt.year.dropna().unique()}) or [pd.Timestamp.now().year]
     books = {year: load_rulebook(rulebook_for_year(rules_dir, year)) for year in years}
     scored = score_all(tables, registry, books)
     periods = sorted(scored["monthly_scores"]["period"].astype(str).unique())

@@ -45,6 +45,9 @@ ARROW_CSV_BYTES = 1 << 20
 SUPPORTED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".htm", ".html", ".parquet"}
 
 
+HEAD_ROWS = 64  # RawSheet.head: enough for layout.SCAN_ROWS
+
+
 @dataclass
 class RawSheet:
     """One sheet as text. `grid` has integer column labels and one row per sheet row.
@@ -59,6 +62,10 @@ class RawSheet:
     preamble: list[list[str]] = field(default_factory=list)
     first_row: int = 1
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    # The grid's first rows (HEAD_ROWS at most) as lists of text, when the reader had them at
+    # hand: recognising a sheet's layout then needs no conversion back from the frame (a couple
+    # of milliseconds a sheet). None: read them from the grid. Whoever changes the grid resets it.
+    head: list[list[str]] | None = None
 
 
 def sniff_format(head: bytes) -> str:
@@ -149,9 +156,9 @@ def _read_workbook(path: Path, kind: str) -> list[RawSheet]:
             sheet = workbook.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
             width = max((len(row) for row in rows), default=0)
-            grid = pd.DataFrame([[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in rows], dtype="str")
+            texts = [[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in rows]
             merged = [tuple(map(tuple, r)) for r in (sheet.merged_cell_ranges or [])]
-            sheets.append(RawSheet(name=name, grid=grid, merged=merged))
+            sheets.append(RawSheet(name=name, grid=pd.DataFrame(texts, dtype="str"), merged=merged, head=texts[:HEAD_ROWS]))
         if kind == "xlsx" and sheets:
             _restore_unsaved_cells(path, sheets)
     except InputError:
@@ -284,7 +291,7 @@ def _write_cells(sheet: RawSheet, cells: dict[tuple[int, int], str]) -> None:
     for (r, c), text in cells.items():
         if grid.iat[r, c] == "":
             grid.iat[r, c] = text
-    sheet.grid = grid
+    sheet.grid, sheet.head = grid, None
 
 
 # --- Parquet (large exports, benchmarks) ---------------------------------------------------------

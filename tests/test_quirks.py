@@ -367,3 +367,29 @@ def test_a_renamed_workbook_is_read_by_its_bytes(tmp_path, fmt, name):
     (sheet,) = read_file(tmp_path / name)
     assert sheet.name == "隐患" and sheet.merged == [((0, 0), (0, 8))]
     assert sheet.grid.iloc[first - 1].tolist()[:2] == ["R-1", "南湖办事处"]
+
+
+def test_first_rows_the_workbook_reader_keeps_are_the_grid_s_even_after_unsaved_formulas_are_marked(tmp_path):
+    """layout.sheet_rows takes a workbook's first rows from RawSheet.head, not from the frame;
+    the cells written back for formulas saved without a result must be in them too."""
+    import dataclasses
+
+    import openpyxl
+
+    from pipeline.layout import SCAN_ROWS, sheet_rows
+    from pipeline.read import UNSAVED_FORMULA
+
+    rows = [inspection(检查编号=f"H-{i}", 被检查单位=f"H企业{i}") for i in range(40)]
+    rows[0][ENFORCEMENT_HEADER.index("发现隐患数")] = "=1+2"  # no result saved: calamine reads ""
+    grid, _ = submission("2020年3月执法检查情况统计表", ENFORCEMENT_HEADER, rows)
+    book = openpyxl.Workbook()
+    for row in grid:
+        book.active.append(row)
+    book.save(tmp_path / "head.xlsx")
+    [sheet] = read_file(tmp_path / "head.xlsx")
+    from_grid = sheet_rows(dataclasses.replace(sheet, head=None), SCAN_ROWS)
+    assert sheet_rows(sheet, SCAN_ROWS) == from_grid
+    assert any(cell.startswith(UNSAVED_FORMULA) for row in from_grid for cell in row)
+    assert len(from_grid) == SCAN_ROWS
+    small = dataclasses.replace(sheet, grid=sheet.grid.iloc[:3], head=sheet.grid.iloc[:3].to_numpy(dtype=object).tolist())
+    assert sheet_rows(small, SCAN_ROWS) == sheet_rows(dataclasses.replace(small, head=None), SCAN_ROWS)

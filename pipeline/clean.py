@@ -201,8 +201,8 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
 
 
 def _batch(members: list[SheetPart], spec: SourceSpec):
-    """The body rows of a source's sheets in one frame (cell columns, canonical columns, `_sheet`,
-    `_row`), its cell columns, and every column's distinct values (`_canonical_columns`)."""
+    """The body rows of a source's sheets in one frame (cell columns, `_row`, `_sheet`, canonical
+    columns), its cell columns, and every column's distinct values (`_canonical_columns`)."""
     batch = _stacked([part.cells for part in members], [part.rows for part in members])
     for part in members:  # the batch holds the cells now; the raw ones can go as soon as it does
         part.cells = None
@@ -226,13 +226,13 @@ def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray]) -> 
         chunks = []
         for found, length in zip(cells, lengths):
             if name in found:
-                chunks += found[name]
+                chunks += found.pop(name)  # (the sheet's own reference goes: one column copied at a time)
             elif length:
                 chunks.append(pa.repeat(pa.scalar("", pa.large_string()), length))
         column = pa.chunked_array(chunks, pa.large_string())
         if 1 < column.num_chunks and len(column) < SMALL_CHUNK_ROWS * column.num_chunks and column.nbytes <= COMBINE_BYTES:
-            # hundreds of small sheets' chunks: one array, as every later step pays per chunk
-            # (not a big file's: its chunks are big already, and a copy would double its memory)
+            # hundreds of small sheets' chunks: one array, as every later step pays per chunk;
+            # the byte cap bounds the copy (alive with the chunks until this column is done)
             column = pa.chunked_array([column.combine_chunks()])
         columns[name] = arrow_text.series(column, index)
     columns["_row"] = pd.Series(np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64), index=index)
@@ -289,9 +289,10 @@ def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
     batch, cell_columns, distinct = _batch(members, spec)
     kinds = _classify(batch, cell_columns, distinct, members, spec, rules)
     # Rows of each kind per sheet: one count per (sheet, kind) pair of codes, no table of labels.
-    kind_codes, kind_names = pd.factorize(kinds)
+    kind_codes, kind_names = pd.factorize(kinds, use_na_sentinel=False)  # (no -1 codes: kinds are never NA)
     per_sheet = np.bincount(batch["_sheet"].to_numpy(dtype=np.int64) * len(kind_names) + kind_codes,
                             minlength=len(members) * len(kind_names)).reshape(len(members), len(kind_names))
+    data_rows = per_sheet[:, list(kind_names).index("")] if "" in kind_names else np.zeros(len(members), dtype=np.int64)
     footer_rows = batch[["_sheet", *cell_columns]].take(np.flatnonzero(kinds.eq("页脚").to_numpy()))
     footers: dict[int, list[list[str]]] = {}
     for key, *cells in footer_rows.itertuples(index=False):  # footer rows only: a few per sheet
@@ -304,8 +305,7 @@ def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
             part.meta = read_meta(part.head_texts + row_texts(footers[key]), part.summary["source_file"])
         part.summary["nondata"] = sum(part.counts.values())
         part.summary["nondata_detail"] = " ".join(f"{k}{v}" for k, v in part.counts.items() if v)
-        data_rows = sum(n for kind, n in zip(kind_names, per_sheet[key]) if not kind)
-        if not data_rows:  # a header alone: say so, it may be a mistake
+        if not data_rows[key]:  # a header alone: say so, it may be a mistake
             part.summary["message"] = ";".join(filter(None, [part.summary["message"], "表中没有数据行(no data rows)"]))
 
     # Only the columns parsing needs, and no copy when every row is data (the usual case).

@@ -67,12 +67,12 @@ def _stage_parquet(frame: pd.DataFrame, target: Path) -> None:
     """Write a table beside its target under its hidden temporary name (`_temporary_name`, made
     with the usual permissions, unlike mkstemp's owner-only ones)."""
     temporary = _temporary_name(target)
-    # Min/max statistics for dates and numbers only: nothing here reads those of text, and
+    # Min/max statistics for every column but text ones: nothing here reads those of text, and
     # working them out for millions of texts is a fifth of the writing (2.0 -> 1.65 s for the
     # 3·10^6 inspections of the benchmark).
-    numeric = [str(c) for c, dtype in frame.dtypes.items() if not pd.api.types.is_string_dtype(dtype)]
+    with_statistics = [str(c) for c, dtype in frame.dtypes.items() if not isinstance(dtype, pd.StringDtype)]
     try:
-        frame.to_parquet(temporary, index=False, write_statistics=numeric)
+        frame.to_parquet(temporary, index=False, write_statistics=with_statistics)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -391,5 +391,13 @@ def test_first_rows_the_workbook_reader_keeps_are_the_grid_s_even_after_unsaved_
     assert sheet_rows(sheet, SCAN_ROWS) == from_grid
     assert any(cell.startswith(UNSAVED_FORMULA) for row in from_grid for cell in row)
     assert len(from_grid) == SCAN_ROWS
-    small = dataclasses.replace(sheet, grid=sheet.grid.iloc[:3], head=sheet.grid.iloc[:3].to_numpy(dtype=object).tolist())
-    assert sheet_rows(small, SCAN_ROWS) == sheet_rows(dataclasses.replace(small, head=None), SCAN_ROWS)
+    rows[0][ENFORCEMENT_HEADER.index("发现隐患数")] = 3  # no formula: the reader's rows are kept and used
+    for length in (40, 2):  # more rows than the layout looks at, and fewer
+        grid, _ = submission("2020年3月执法检查情况统计表", ENFORCEMENT_HEADER, rows[:length])
+        book = openpyxl.Workbook()
+        for row in grid:
+            book.active.append(row)
+        book.save(tmp_path / f"kept{length}.xlsx")
+        [sheet] = read_file(tmp_path / f"kept{length}.xlsx")
+        assert sheet.head is not None
+        assert sheet_rows(sheet, SCAN_ROWS) == sheet_rows(dataclasses.replace(sheet, head=None), SCAN_ROWS)

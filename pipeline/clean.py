@@ -134,7 +134,7 @@ def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetP
     """Recognise a sheet and cut out its body; everything per row happens later, in a batch."""
     top = sheet_rows(sheet, SCAN_ROWS)
     layout = detect_layout(sheet, rules, file_name, top)
-    total_rows = len(sheet.preamble) + len(sheet.grid)
+    total_rows = len(sheet.preamble) + sheet.rows
     summary = {"source_file": file_name, "source_sheet": sheet.name, "source_type": layout.source, "rows_read": 0,
                "clean": 0, "quarantined": 0, "nondata": 0, "duplicates": 0, "rows_unread": 0,
                "nondata_detail": "", "status": "ok", "message": ""}
@@ -146,7 +146,7 @@ def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetP
         part.source = None
         return part
     if layout.source is None:
-        nonempty = bool(total_rows) and bool((sheet.grid.astype("str") != "").to_numpy().any())
+        nonempty = bool(total_rows) and bool((sheet.table().astype("str") != "").to_numpy().any())
         summary.update(status="unrecognised" if nonempty else "empty", rows_unread=total_rows if nonempty else 0,
                        message="无法识别为事故、执法检查、隐患或年度考评表:找不到表头(no recognisable header)" if nonempty else "空工作表(empty sheet)")
         return part
@@ -163,7 +163,6 @@ def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetP
         return part
 
     body_start = layout.header_start + layout.header_span - len(sheet.preamble)
-    body = _fill_merged(sheet.grid.iloc[max(body_start, 0):], sheet, body_start)
     above = top[: layout.header_start]
     counts = {k: 0 for k in NONDATA_KINDS}
     counts["空行"] += sum(1 for r in above if not "".join(r).strip())
@@ -171,9 +170,14 @@ def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetP
     counts["表头"] += layout.header_span
     summary["rows_read"] = total_rows
     part.layout, part.counts = layout, counts
-    part.cells = {f"_c{j}": [_filled_text(chunk) for chunk in arrow_text.arrow(column).chunks]
-                  for j, (_, column) in enumerate(body.items())}
-    part.rows = sheet.first_row + len(sheet.preamble) + np.arange(max(body_start, 0), len(sheet.grid), dtype=np.int64)
+    start = max(body_start, 0)
+    if sheet.columns is not None and not _merged_down(sheet, body_start):  # (no frame needed)
+        part.cells = {f"_c{j}": [_filled_text(column.slice(start))] for j, column in enumerate(sheet.columns)}
+    else:
+        body = _fill_merged(sheet.table().iloc[start:], sheet, body_start)
+        part.cells = {f"_c{j}": [_filled_text(chunk) for chunk in arrow_text.arrow(column).chunks]
+                      for j, (_, column) in enumerate(body.items())}
+    part.rows = sheet.first_row + len(sheet.preamble) + np.arange(start, sheet.rows, dtype=np.int64)
     notes = []
     if layout.personal:
         notes.append(f"已删除个人信息列(personal data dropped):{'、'.join(layout.personal)}")
@@ -379,16 +383,22 @@ def clean_sheet(sheet: RawSheet, file_name: str, rules: IngestRules, registry: R
     return result
 
 
+def _merged_down(sheet: RawSheet, body_start: int) -> list:
+    """The merged ranges that reach down over data rows."""
+    return [((r0, c0), (r1, c1)) for (r0, c0), (r1, c1) in sheet.merged if r1 > r0 and r0 >= body_start]
+
+
 def _fill_merged(body: pd.DataFrame, sheet: RawSheet, body_start: int) -> pd.DataFrame:
     """A cell merged down over data rows holds its value for every row it covers, as in Excel."""
-    ranges = [((r0, c0), (r1, c1)) for (r0, c0), (r1, c1) in sheet.merged if r1 > r0 and r0 >= body_start]
+    ranges = _merged_down(sheet, body_start)
     if not ranges:
         return body
     body = body.copy()
+    grid = sheet.table()
     for (r0, c0), (r1, c1) in ranges:
-        value = sheet.grid.iat[r0, c0]
-        for r in range(r0, min(r1, len(sheet.grid) - 1) + 1):
-            for c in range(c0, min(c1, sheet.grid.shape[1] - 1) + 1):
+        value = grid.iat[r0, c0]
+        for r in range(r0, min(r1, len(grid) - 1) + 1):
+            for c in range(c0, min(c1, grid.shape[1] - 1) + 1):
                 if body.loc[r, c] == "":
                     body.loc[r, c] = value
     return body

@@ -43,9 +43,9 @@ def sheet_rows(sheet: RawSheet, limit: int) -> list[list[str]]:
     """The first `limit` rows of a sheet (preamble included) as lists of text."""
     rows = [list(map(str, r)) for r in sheet.preamble][:limit]
     take = max(0, limit - len(rows))
-    if sheet.head is not None and (len(sheet.head) >= take or len(sheet.head) == len(sheet.grid)):
+    if sheet.head is not None and (len(sheet.head) >= take or len(sheet.head) == sheet.rows):
         return rows + [list(row) for row in sheet.head[:take]]
-    top = sheet.grid.iloc[:take].to_numpy(dtype=object).tolist()
+    top = sheet.table().iloc[:take].to_numpy(dtype=object).tolist()
     rows += [["" if cell is None or cell != cell else str(cell) for cell in row] for row in top]  # NaN != NaN
     return rows
 

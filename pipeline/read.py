@@ -50,22 +50,39 @@ HEAD_ROWS = 64  # RawSheet.head: enough for layout.SCAN_ROWS
 
 @dataclass
 class RawSheet:
-    """One sheet as text. `grid` has integer column labels and one row per sheet row.
+    """One sheet as text: `table()` has integer column labels and one row per sheet row.
 
-    `preamble` holds rows that logically sit above `grid` (a Parquet file's column names), so the
-    analyst's 1-based row number of grid position i is `first_row + len(preamble) + i`.
-    `merged` lists merged ranges ((r0, c0), (r1, c1)) in grid coordinates, inclusive.
+    `preamble` holds rows that logically sit above the table (a Parquet file's column names), so
+    the analyst's 1-based row number of table position i is `first_row + len(preamble) + i`.
+    `merged` lists merged ranges ((r0, c0), (r1, c1)) in table coordinates, inclusive.
+
+    A workbook's sheet comes as `columns` (each column's cells as Arrow text, "" for an empty
+    cell) and `head` (its first HEAD_ROWS rows as lists of text), the frame `grid` being built
+    only when something asks for it: recognising a sheet and cutting out its body need neither,
+    and a frame per sheet costs milliseconds, seconds for a month's hundreds of workbooks.
+    Other readers give `grid` itself. Whoever changes the table sets `grid` and drops the rest.
     """
 
     name: str
-    grid: pd.DataFrame
+    grid: pd.DataFrame | None = None
     preamble: list[list[str]] = field(default_factory=list)
     first_row: int = 1
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
-    # The grid's first rows (HEAD_ROWS at most) as lists of text, when the reader had them at
-    # hand: recognising a sheet's layout then needs no conversion back from the frame (a couple
-    # of milliseconds a sheet). None: read them from the grid. Whoever changes the grid resets it.
     head: list[list[str]] | None = None
+    columns: list[pa.Array] | None = None
+    height: int = 0  # rows, when the sheet comes as `columns` (a sheet of empty rows has none)
+
+    def table(self) -> pd.DataFrame:
+        """The sheet as a frame of text (built once from `columns` when it came as those)."""
+        if self.grid is None:
+            index = pd.RangeIndex(self.height)
+            self.grid = pd.DataFrame({j: pd.Series(pd.array(column, dtype="str"), index=index)
+                                      for j, column in enumerate(self.columns or [])}, index=index)
+        return self.grid
+
+    @property
+    def rows(self) -> int:
+        return len(self.grid) if self.grid is not None else self.height
 
 
 def sniff_format(head: bytes) -> str:
@@ -158,7 +175,8 @@ def _read_workbook(path: Path, kind: str) -> list[RawSheet]:
             width = max((len(row) for row in rows), default=0)
             texts = [[_cell_text(v) for v in row] + [""] * (width - len(row)) for row in rows]
             merged = [tuple(map(tuple, r)) for r in (sheet.merged_cell_ranges or [])]
-            sheets.append(RawSheet(name=name, grid=pd.DataFrame(texts, dtype="str"), merged=merged, head=texts[:HEAD_ROWS]))
+            columns = [pa.array(column, type=pa.large_string()) for column in zip(*texts)]
+            sheets.append(RawSheet(name=name, merged=merged, head=texts[:HEAD_ROWS], columns=columns, height=len(texts)))
         if kind == "xlsx" and sheets:
             _restore_unsaved_cells(path, sheets)
     except InputError:
@@ -284,14 +302,14 @@ def _write_cells(sheet: RawSheet, cells: dict[tuple[int, int], str]) -> None:
     """Set grid cells that calamine left empty, growing the grid when a cell lies beyond it."""
     rows = max(r for r, _ in cells) + 1
     width = max(c for _, c in cells) + 1
-    grid = sheet.grid
+    grid = sheet.table()
     if rows > len(grid) or width > grid.shape[1]:
         grid = grid.reindex(index=range(max(rows, len(grid))), columns=range(max(width, grid.shape[1])), fill_value="")
         grid = grid.fillna("").astype("str")
     for (r, c), text in cells.items():
         if grid.iat[r, c] == "":
             grid.iat[r, c] = text
-    sheet.grid, sheet.head = grid, None
+    sheet.grid, sheet.head, sheet.columns = grid, None, None
 
 
 # --- Parquet (large exports, benchmarks) ---------------------------------------------------------

@@ -366,18 +366,29 @@ def test_a_renamed_workbook_is_read_by_its_bytes(tmp_path, fmt, name):
     write_sheet(tmp_path / name, grid, fmt=fmt, merges=[(0, 0, 0, 8)], sheet="隐患")
     (sheet,) = read_file(tmp_path / name)
     assert sheet.name == "隐患" and sheet.merged == [((0, 0), (0, 8))]
-    assert sheet.grid.iloc[first - 1].tolist()[:2] == ["R-1", "南湖办事处"]
+    assert sheet.table().iloc[first - 1].tolist()[:2] == ["R-1", "南湖办事处"]
 
 
-def test_first_rows_the_workbook_reader_keeps_are_the_grid_s_even_after_unsaved_formulas_are_marked(tmp_path):
-    """layout.sheet_rows takes a workbook's first rows from RawSheet.head, not from the frame;
-    the cells written back for formulas saved without a result must be in them too."""
+def test_a_workbook_read_as_columns_is_prepared_as_its_frame_would_be(tmp_path):
+    """A workbook's sheet comes as Arrow columns and its first rows (RawSheet.columns, .head), its
+    frame built only when asked for: the rows the layout is found from and the body cells cut out
+    are the frame's, and the cells written back for formulas saved without a result are in them."""
     import dataclasses
 
     import openpyxl
 
+    from pipeline import config
+    from pipeline.clean import prepare_sheet
+    from pipeline.ingest_rules import load_ingest_rules
     from pipeline.layout import SCAN_ROWS, sheet_rows
     from pipeline.read import UNSAVED_FORMULA
+
+    rules = load_ingest_rules(config.INGEST_RULES)
+
+    def prepared(sheet):
+        part = prepare_sheet(sheet, "x.xlsx", rules)
+        cells = {name: [v for chunk in chunks for v in chunk.to_pylist()] for name, chunks in part.cells.items()}
+        return cells, part.rows.tolist(), part.summary, part.counts, part.meta
 
     rows = [inspection(检查编号=f"H-{i}", 被检查单位=f"H企业{i}") for i in range(40)]
     rows[0][ENFORCEMENT_HEADER.index("发现隐患数")] = "=1+2"  # no result saved: calamine reads ""
@@ -399,5 +410,8 @@ def test_first_rows_the_workbook_reader_keeps_are_the_grid_s_even_after_unsaved_
             book.active.append(row)
         book.save(tmp_path / f"kept{length}.xlsx")
         [sheet] = read_file(tmp_path / f"kept{length}.xlsx")
-        assert sheet.head is not None
-        assert sheet_rows(sheet, SCAN_ROWS) == sheet_rows(dataclasses.replace(sheet, head=None), SCAN_ROWS)
+        assert sheet.head is not None and sheet.columns is not None and sheet.grid is None
+        as_frame = dataclasses.replace(sheet, grid=sheet.table().copy(), head=None, columns=None)
+        assert sheet_rows(sheet, SCAN_ROWS) == sheet_rows(as_frame, SCAN_ROWS)
+        assert prepared(sheet) == prepared(as_frame)
+        assert len(prepared(sheet)[1]) == length

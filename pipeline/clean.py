@@ -187,6 +187,9 @@ def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetP
     return part
 
 
+TWO_AT_A_TIME_ROWS = 1_000_000  # clean_batch: sources cleaned two at a time up to this many body rows
+
+
 def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) -> list[SheetResult]:
     """Classify, parse and check the rows of many sheets at once, one pass per source.
 
@@ -194,11 +197,16 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
     sheets, so a year of several hundred small workbooks costs little more than one big one.
     Each part's `summary` and `meta` are completed in place.
     """
+    jobs = [(members, spec) for name, spec in rules.sources.items()
+            if (members := [p for p in parts if p.source == name and p.cells is not None])]
+    if sum(len(p.rows) for members, _ in jobs for p in members) <= TWO_AT_A_TIME_ROWS:
+        # A month's or a year's rows: two sources at a time, on both cores (their work is mostly
+        # per-column, and pandas and Arrow let go of the GIL for much of it). Results in the
+        # sources' order: the outcome is that of one after the other.
+        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+            return list(pool.map(lambda job: _clean_source(*job, rules, registry), jobs))
     results = []
-    for source_name, spec in rules.sources.items():
-        members = [p for p in parts if p.source == source_name and p.cells is not None]
-        if not members:
-            continue
+    for members, spec in jobs:  # millions of rows: one source at a time, for the memory's peak
         results.append(_clean_source(members, spec, rules, registry))
         release_memory()  # this source's raw cells: back to the system
     return results

@@ -174,6 +174,7 @@ def run(tmp_path_factory):
 
     result = run_process(raw, raw.parent / "processed")
     assert_conserved(result["files"])
+    result.raw = raw
     return result
 
 
@@ -415,3 +416,15 @@ def test_a_workbook_read_as_columns_is_prepared_as_its_frame_would_be(tmp_path):
         assert sheet_rows(sheet, SCAN_ROWS) == sheet_rows(as_frame, SCAN_ROWS)
         assert prepared(sheet) == prepared(as_frame)
         assert len(prepared(sheet)[1]) == length
+
+
+def test_sources_cleaned_two_at_a_time_give_what_one_after_the_other_gives(run, tmp_path, monkeypatch):
+    """A batch this small is cleaned two sources at a time (clean.TWO_AT_A_TIME_ROWS); with the
+    limit at 0 the same raw folder is cleaned one source after the other: every table equal."""
+    from pipeline import clean
+
+    assert sum(run["files"]["rows_read"]) <= clean.TWO_AT_A_TIME_ROWS
+    monkeypatch.setattr(clean, "TWO_AT_A_TIME_ROWS", 0)
+    serial = run_process(run.raw, tmp_path / "processed")
+    for name, table in run.tables.items():
+        pd.testing.assert_frame_equal(serial[name], table, check_exact=True, obj=name)

@@ -195,16 +195,20 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
 
     Per-sheet work is only layout detection; the per-row work runs once per source over all
     sheets, so a year of several hundred small workbooks costs little more than one big one.
-    Each part's `summary` and `meta` are completed in place.
+    Each part's `summary` and `meta` are completed in place (each part belongs to one source).
+    Up to TWO_AT_A_TIME_ROWS body rows, two sources are cleaned at a time on threads.
     """
     jobs = [(members, spec) for name, spec in rules.sources.items()
             if (members := [p for p in parts if p.source == name and p.cells is not None])]
-    if sum(len(p.rows) for members, _ in jobs for p in members) <= TWO_AT_A_TIME_ROWS:
+    if len(jobs) > 1 and sum(len(p.rows) for members, _ in jobs for p in members) <= TWO_AT_A_TIME_ROWS:
         # A month's or a year's rows: two sources at a time, on both cores (their work is mostly
         # per-column, and pandas and Arrow let go of the GIL for much of it). Results in the
         # sources' order: the outcome is that of one after the other.
-        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
+        try:
             return list(pool.map(lambda job: _clean_source(*job, rules, registry), jobs))
+        finally:  # after an error (or Ctrl-C) the sources not yet started are not cleaned
+            pool.shutdown(wait=True, cancel_futures=True)
     results = []
     for members, spec in jobs:  # millions of rows: one source at a time, for the memory's peak
         results.append(_clean_source(members, spec, rules, registry))

@@ -28,10 +28,10 @@ class Layout:
     """What a sheet holds and where: the header rows, the column map, and what sits around them."""
 
     source: str | None
-    header_start: int = 0          # index into the sheet's row list (preamble + grid)
+    header_start: int = 0          # index into the sheet's row list (preamble + table rows)
     header_span: int = 0
-    columns: dict[int, str] = field(default_factory=dict)       # grid column -> canonical name
-    labels: dict[int, str] = field(default_factory=dict)        # grid column -> header text
+    columns: dict[int, str] = field(default_factory=dict)       # table column -> canonical name
+    labels: dict[int, str] = field(default_factory=dict)        # table column -> header text
     personal: list[str] = field(default_factory=list)           # dropped personal-data headers
     unknown: list[str] = field(default_factory=list)            # headers matching nothing
     duplicated: list[tuple[str, list[str]]] = field(default_factory=list)

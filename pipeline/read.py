@@ -60,7 +60,8 @@ class RawSheet:
     cell) and `head` (its first HEAD_ROWS rows as lists of text), the frame `grid` being built
     only when something asks for it: recognising a sheet and cutting out its body need neither,
     and a frame per sheet costs milliseconds, seconds for a month's hundreds of workbooks.
-    Other readers give `grid` itself. Whoever changes the table sets `grid` and drops the rest.
+    Other readers give `grid` itself. Read the sheet through `table()` and `rows`, never `grid`
+    (None until built); whoever changes the table sets `grid` and drops the rest.
     """
 
     name: str
@@ -299,7 +300,7 @@ def _column_index(letters: str) -> int:
 
 
 def _write_cells(sheet: RawSheet, cells: dict[tuple[int, int], str]) -> None:
-    """Set grid cells that calamine left empty, growing the grid when a cell lies beyond it."""
+    """Set table cells that calamine left empty, growing the table when a cell lies beyond it."""
     rows = max(r for r, _ in cells) + 1
     width = max(c for _, c in cells) + 1
     grid = sheet.table()
@@ -309,7 +310,7 @@ def _write_cells(sheet: RawSheet, cells: dict[tuple[int, int], str]) -> None:
     for (r, c), text in cells.items():
         if grid.iat[r, c] == "":
             grid.iat[r, c] = text
-    sheet.grid, sheet.head, sheet.columns = grid, None, None
+    sheet.grid, sheet.head, sheet.columns, sheet.height = grid, None, None, len(grid)
 
 
 # --- Parquet (large exports, benchmarks) ---------------------------------------------------------

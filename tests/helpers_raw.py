@@ -254,6 +254,7 @@ class Run:
 
     tables: dict[str, pd.DataFrame]
     messages: list[str] = field(default_factory=list)
+    raw: Path | None = None  # the raw folder, when a test wants to run it again
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]

@@ -222,7 +222,7 @@ def _batch(members: list[SheetPart], spec: SourceSpec):
     batch = _stacked([part.cells for part in members], [part.rows for part in members])
     for part in members:  # the batch holds the cells now; the raw ones can go as soon as it does
         part.cells = None
-    cell_columns = sorted((c for c in batch.columns if c.startswith("_c")), key=lambda c: int(c[2:]))
+    cell_columns = [c for c in batch.columns if c.startswith("_c")]  # (in column order: `_stacked`'s)
     canonical, distinct = _canonical_columns(batch, cell_columns, members, spec)
     return pd.concat([batch, canonical], axis=1), cell_columns, distinct
 

@@ -289,7 +289,7 @@ def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: li
             distinct[name] = distinct[f"_c{mapped[0]}"]
             continue
         where = sheet_column[keys]
-        column = pd.Series("", index=batch.index, dtype="str")
+        column = parse.blank_text(batch.index)
         for j in np.unique(where[where >= 0]):
             column = column.mask(where == j, batch[f"_c{j}"])
         out[name] = column
@@ -416,6 +416,9 @@ def _fill_merged(body: pd.DataFrame, sheet: RawSheet, body_start: int) -> pd.Dat
     return body
 
 
+KINDS = ["", "空行", "预留行", "重复表头", "合计", "页脚"]  # a body row's kind ("": data), as `_classify` says it
+
+
 def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, members: list[SheetPart], spec: SourceSpec, rules: IngestRules) -> pd.Series:
     """Non-data kind of each body row ("" for data): 空行, 预留行, 合计, 页脚, 重复表头.
 
@@ -443,13 +446,16 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, memb
         return values.str.startswith(markers).fillna(False).to_numpy(dtype=bool)
 
     filled = pd.DataFrame({c: per_row(c, parse.nonblank) for c in cell_columns}, index=batch.index)
-    filled_count = filled.sum(axis=1)
-    kinds = pd.Series("", index=batch.index, dtype="str")
-    kinds = kinds.mask(filled_count.eq(0), "空行")
+    filled_count = np.zeros(len(batch), dtype=np.int64)
+    for column in cell_columns:
+        filled_count += filled[column].to_numpy(dtype=bool)
+    # The kind of each row as its position in KINDS (0: data), each rule deciding only rows no
+    # earlier rule took; made text once at the end.
+    kind = np.where(filled_count == 0, KINDS.index("空行"), 0).astype(np.int8)
     unit_columns = [name for name, column in spec.columns.items() if column.type == "unit"]
     if unit_columns:
         units_filled = sum(per_row(name, parse.nonblank).astype(int) for name in unit_columns)
-        kinds = kinds.mask(kinds.eq("") & (units_filled > 0) & filled_count.eq(units_filled), "预留行")
+        kind[(kind == 0) & (units_filled > 0) & (filled_count == units_filled)] = KINDS.index("预留行")
     # The row's first filled cell, squeezed, starts with a total or footer marker: for rows whose
     # first cell is filled (nearly all) that is a property of the first column's value.
     # Squeezing keeps ASCII text ASCII, and ASCII text cannot start with (or be) a marker holding
@@ -499,11 +505,12 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, memb
         if len(rows):
             cells = batch[name].iloc[rows].reset_index(drop=True)
             same[rows] += _is_header(np.arange(len(rows)), cells, labels, keys[rows], aliases)
-    repeat = same >= need
-    kinds = kinds.mask(kinds.eq("") & repeat, "重复表头")
-    kinds = kinds.mask(kinds.eq("") & total, "合计")
-    kinds = kinds.mask(kinds.eq("") & footer, "页脚")
-    return kinds
+    for rule, rows in (("重复表头", same >= need), ("合计", total), ("页脚", footer)):
+        kind[(kind == 0) & rows] = KINDS.index(rule)
+    if not kind.any():  # every row is data (the usual case)
+        return parse.blank_text(batch.index)
+    labels = pa.array(KINDS, pa.large_string())
+    return arrow_text.series(pa.DictionaryArray.from_arrays(pa.array(kind), labels).cast(pa.large_string()), batch.index)
 
 
 def _is_header(codes: np.ndarray, uniques: pd.Series, sheet_labels: list[str], keys: np.ndarray, aliases: list[str]) -> np.ndarray:
@@ -642,7 +649,7 @@ def _parse_one(kind: str, text: pd.Series, rules: IngestRules, registry: Registr
         # A code failing GB 32100 may be an owner's ID-card number (个体户): never let that through.
         invalid = ~parse.credit_code_valid(values).fillna(True).astype(bool)
         values = values.mask(invalid, scrub(values))
-        return parse.Parsed(values, pd.Series(pd.NA, index=text.index, dtype="str"))
+        return parse.Parsed(values, parse.no_text(text.index))
     if kind == "industry":
         return _parse_industry(text, nulls, registry)
     if kind == "unit":

@@ -75,9 +75,24 @@ def per_unique(text: pd.Series, function, distinct: tuple[np.ndarray | None, pd.
         return result
     result = function(uniques)
     codes = codes.astype(np.intp)  # (once: a take converts its positions to these)
+
+    def spread(values: pd.Series) -> pd.Series:
+        if _unchanged(values, uniques, text):  # (names, codes: already clean) the column itself
+            return text.rename(values.name)
+        return _spread(values, codes, text.index)
+
     if isinstance(result, pd.DataFrame):
-        return pd.DataFrame({column: _spread(result[column], codes, text.index) for column in result.columns}, index=text.index)
-    return _spread(result, codes, text.index)
+        return pd.DataFrame({column: spread(result[column]) for column in result.columns}, index=text.index)
+    return spread(result)
+
+
+def _unchanged(values: pd.Series, uniques: pd.Series, text: pd.Series) -> bool:
+    """Whether the function gave every distinct value back as it was, so that spreading its
+    result would rebuild `text` (millions of strings copied for nothing: a column of names
+    already written cleanly). Only for text without NA, whose distinct values are its own."""
+    if not (values.dtype == uniques.dtype == text.dtype == "str") or uniques.hasnans or len(values) != len(uniques):
+        return False
+    return arrow_text.arrow(values).equals(arrow_text.arrow(uniques))
 
 
 def _spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
@@ -106,6 +121,11 @@ def no_text(index: pd.Index) -> pd.Series:
             _NULL_TEXT.clear()
         nulls = _NULL_TEXT[len(index)] = pa.nulls(len(index), pa.large_string())
     return arrow_text.series(nulls, index)
+
+
+def blank_text(index: pd.Index) -> pd.Series:
+    """A `str` column of "" (Arrow's repeat: a fifth of what pandas takes to broadcast a scalar)."""
+    return arrow_text.series(pa.repeat(pa.scalar("", pa.large_string()), len(index)), index)
 
 
 def distinct_values(text: pd.Series, sample: int = 50_000) -> tuple[np.ndarray | None, pd.Series]:

@@ -14,6 +14,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -57,6 +58,36 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+HASH_ASIDE_BYTES = 32 << 20  # a file at least this big is hashed on a thread while it is read
+
+
+class _HashAside:
+    """sha256_of(path) on a thread of its own, for a big file: hashlib lets go of the GIL, so the
+    hash costs no wall time while the file is read (hundreds of MB: 0.1 s per 100 MB saved).
+    The thread is always joined before the file's reading returns (no thread outlives it)."""
+
+    def __init__(self, path: Path):
+        self.digest: str | None = None
+        self.error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), name="sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self.digest = sha256_of(path)
+        except OSError as error:
+            self.error = error
+
+    def result(self) -> str:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.digest
+
+    def join(self) -> None:
+        self._thread.join()
 
 
 def _temporary_name(target: Path) -> Path:
@@ -225,12 +256,20 @@ _RULES: list[IngestRules] = []  # the ingest rules, in a worker (set before it i
 def _read_one(path: Path, rel: str, rules: IngestRules) -> tuple[str, list[SheetPart] | str]:
     """(sha256, the file's sheets prepared) or ("", why the file cannot be used)."""
     try:
-        sheets = read_file(path)  # first: it explains a missing file or a broken link
-        sha = sha256_of(path)
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        size = 0  # (read_file explains it)
+    hashing = _HashAside(path) if size >= HASH_ASIDE_BYTES else None
+    try:
+        sheets = read_file(path)  # its error first: it explains a missing file or a broken link
+        sha = hashing.result() if hashing is not None else sha256_of(path)
     except InputError as error:
         return "", str(error).replace(path.name, readable_name(path.name))
     except OSError as error:
         return "", f"{rel}: 文件在读取时不可用(file vanished or unreadable: {error.strerror})"
+    finally:
+        if hashing is not None:
+            hashing.join()
     if not sheets:
         return "", f"{rel}: 文件中没有工作表(no sheets)"
     prepared = []

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from pipeline import parse
+from pipeline import arrow_text, parse
 from pipeline.config import INGEST_RULES
 from pipeline.ingest_rules import load_ingest_rules
 from pipeline.read import _cell_text
@@ -191,3 +191,27 @@ def test_credit_code_checksum():
     assert parse.credit_code_valid(codes).tolist() == [True, True, True, False, False, False, pd.NA]
     nothing = parse.credit_code_valid(pd.Series([None, None], dtype="str"))  # a column no sheet has
     assert nothing.dtype == "boolean" and nothing.isna().all()
+
+
+# --- per_unique --------------------------------------------------------------------------------------
+
+def test_per_unique_gives_an_unchanged_column_back_and_spreads_a_changed_one():
+    """A function that leaves every distinct value as it was gives the column itself back (no
+    copy); one value changed, or an NA among the distinct values, and the result is spread."""
+    column = pd.Series(["甲公司", "乙公司", "甲公司", "丙公司"] * 3, dtype="str", index=range(10, 22))
+    same = parse.per_unique(column, lambda values: values.copy(), parse.distinct_values(column))
+    pd.testing.assert_series_equal(same, column)
+    assert arrow_text.arrow(same).chunks[0].buffers()[2].address == arrow_text.arrow(column).chunks[0].buffers()[2].address
+    changed = parse.per_unique(column, lambda values: values.replace("乙公司", "乙有限公司"), parse.distinct_values(column))
+    assert changed.tolist() == ["甲公司", "乙有限公司", "甲公司", "丙公司"] * 3
+    assert list(changed.index) == list(column.index)
+    with_na = pd.Series(["甲", None, "甲"], dtype="str")
+    spread = parse.per_unique(with_na, lambda values: values.fillna("空"), parse.distinct_values(with_na))
+    assert spread.tolist() == ["甲", "空", "甲"]
+    kept = parse.per_unique(with_na, lambda values: values.copy(), parse.distinct_values(with_na))
+    assert kept.iloc[0] == "甲" and pd.isna(kept.iloc[1])
+
+
+def test_blank_text_is_empty_strings():
+    blank = parse.blank_text(pd.RangeIndex(3, 6))
+    assert blank.tolist() == ["", "", ""] and str(blank.dtype) == "str" and list(blank.index) == [3, 4, 5]

@@ -5,14 +5,17 @@ summary must be exactly what reading them one by one gives, also when a worker f
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import subprocess
 import sys
+import threading
 
 import pandas as pd
 from helpers_raw import HAZARD_HEADER, REGISTRY, copy_registry, hazard, submission, write_sheet
 
 from pipeline import config, runner
+from pipeline.ingest_rules import load_ingest_rules
 
 TABLES = ["hazards", "quarantine", "files", "warnings"]
 
@@ -108,3 +111,26 @@ def test_workers_only_for_many_small_files(tmp_path, monkeypatch):
     assert runner._pooled([*files, tmp_path / "gone.csv"]) == list(range(len(files)))  # read here, with its reason
     monkeypatch.setattr(runner, "POOL_FILE_BYTES", 4)  # every file now "big": read here
     assert runner._pooled(files) == []
+
+
+def test_a_big_file_hashed_while_it_is_read_gives_the_same_row_as_one_hashed_after(tmp_path, monkeypatch):
+    """runner.HASH_ASIDE_BYTES: a file at least that big is hashed on a thread while it is read;
+    one byte smaller, after. The sha256, the sheets and a vanished file's message are the same."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    path = raw / "隐患.csv"
+    path.write_text("隐患编号,发现日期\nG-1,2020-03-01\nG-2,2020-03-02\n", encoding="utf-8")
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    size = path.stat().st_size
+    outcomes = []
+    for threshold in (size, size + 1):  # hashed aside, then inline
+        monkeypatch.setattr(runner, "HASH_ASIDE_BYTES", threshold)
+        started = threading.active_count()
+        sha, sheets = runner._read_one(path, path.name, load_ingest_rules(config.INGEST_RULES))
+        assert threading.active_count() == started  # the hashing thread never outlives the read
+        assert sha == expected
+        outcomes.append([(part.source, part.summary["rows_read"]) for part in sheets])
+    assert outcomes[0] == outcomes[1]
+    monkeypatch.setattr(runner, "HASH_ASIDE_BYTES", 1)
+    sha, why = runner._read_one(raw / "gone.csv", "gone.csv", load_ingest_rules(config.INGEST_RULES))
+    assert sha == "" and "gone.csv" in why

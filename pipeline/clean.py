@@ -281,6 +281,7 @@ def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: li
     shared: dict[str, str] = {}
     distinct = _distinct_columns({c: batch[c] for c in cell_columns})
     present = np.flatnonzero(np.bincount(keys, minlength=len(members)))  # the sheets with rows
+    blank = None
     for name in spec.columns:
         sheet_column = np.array([next((c for c, n in p.layout.columns.items() if n == name), -1) for p in members])
         mapped = sheet_column[present]  # (per sheet: no per-row array unless the sheets differ)
@@ -289,7 +290,9 @@ def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: li
             distinct[name] = distinct[f"_c{mapped[0]}"]
             continue
         where = sheet_column[keys]
-        column = parse.blank_text(batch.index)
+        if blank is None:  # one "" column for every such column (Arrow arrays are immutable)
+            blank = parse.blank_text(batch.index)
+        column = blank
         for j in np.unique(where[where >= 0]):
             column = column.mask(where == j, batch[f"_c{j}"])
         out[name] = column
@@ -436,7 +439,11 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, memb
         """check(values) -> numpy array, evaluated on the column's distinct values, one per row."""
         codes, uniques = distinct_of(column)
         result = np.asarray(check(uniques))
-        return result if codes is None else result[codes]
+        if codes is None:
+            return result
+        if result.dtype == bool and result.ndim == 1 and (result.all() or not result.any()):
+            return np.full(len(codes), bool(result.all()))  # (the same for every row: no gather)
+        return result[codes]
 
     squeezed = lambda values: parse.squeeze_text(parse.strip_text(values))  # noqa: E731
     total_markers = tuple(rules.total_markers)

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 from filelock import FileLock
 
-from pipeline import config
+from pipeline import arrow_text, config
 from pipeline.clean import Registry, SheetPart, clean_batch, prepare_sheet
 from pipeline.errors import InputError
 from pipeline.frames import release_memory
@@ -200,7 +202,7 @@ def files_table(rows: list[dict], tables: dict[str, pd.DataFrame], quarantine: p
     """One row per (file, sheet) with the conservation counts filled from the final tables."""
     files = pd.DataFrame(rows, columns=FILES_COLUMNS)
     key = ["source_file", "source_sheet"]
-    clean = pd.concat([t[key] for t in tables.values() if not t.empty] or [pd.DataFrame(columns=key)]).value_counts()
+    clean = _sheet_counts([t for t in tables.values() if not t.empty], key)
     quarantined = quarantine.drop_duplicates(key + ["source_row"])[key].value_counts() if not quarantine.empty else pd.Series(dtype=int)
     duplicates = warnings.loc[warnings["kind"].eq("重复"), key].value_counts() if not warnings.empty else pd.Series(dtype=int)
     index = pd.MultiIndex.from_frame(files[key])
@@ -216,6 +218,29 @@ def files_table(rows: list[dict], tables: dict[str, pd.DataFrame], quarantine: p
     for column in ("source_file", "source_sheet", "source_type", "status", "message", "nondata_detail", "sha256", "reporting_unit_id", "title_period"):
         files[column] = files[column].astype("str")
     return files.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def _sheet_counts(tables: list[pd.DataFrame], key: list[str]) -> pd.Series:
+    """Rows per (file, sheet) of the tables, as `pd.concat(...)[key].value_counts()` gives them
+    (rows missing either key not counted). A table holds each sheet's rows as one run (it is in
+    submission order), so the runs are found by comparing neighbours and only their first rows'
+    labels are counted: no hashing of millions of file names. (Correct in any order: a sheet
+    met in several runs has its runs added up.)"""
+    heads, lengths = [], []
+    for table in tables:
+        columns = [arrow_text.arrow(table[c].astype("str")) for c in key]
+        n = len(table)
+        change = np.ones(n, dtype=bool)  # a row is a run's first when some key differs from the row above
+        if n > 1:
+            change[1:] = ~np.logical_and.reduce([pc.fill_null(pc.equal(c.slice(1), c.slice(0, n - 1)), False)
+                                                 .to_numpy(zero_copy_only=False) for c in columns])
+        starts = np.flatnonzero(change)
+        heads.append(table[key].iloc[starts].reset_index(drop=True))
+        lengths.append(np.diff(np.append(starts, n)))
+    if not heads:
+        return pd.DataFrame(columns=key).value_counts()
+    runs = pd.concat(heads, ignore_index=True).assign(count=np.concatenate(lengths))
+    return runs.dropna(subset=key).groupby(key, sort=False)["count"].sum()
 
 
 def process(raw: Path, processed: Path, rules_path: Path = config.INGEST_RULES, progress: Callable[[str], None] = print,

@@ -172,3 +172,20 @@ def test_every_row_of_any_messy_sheet_is_accounted_for(sheet):
         found = [where for where, rows in (("clean", clean), ("quarantine", quarantined), ("duplicate", duplicates)) if excel_row in rows]
         assert found == [fate], (excel_row, found, fate, grid[excel_row - 1])
     assert clean | quarantined | duplicates == set(fates)
+
+
+def test_clean_rows_per_sheet_counted_from_runs_as_value_counts_counts_them():
+    """runner._sheet_counts finds each sheet's rows as runs of equal neighbours: in any row order,
+    with a sheet split over several runs and tables, and rows missing a key not counted."""
+    from pipeline.runner import _sheet_counts
+
+    one = pd.DataFrame({"source_file": ["a.xlsx", "a.xlsx", "b.csv", "a.xlsx", None, "b.csv"],
+                        "source_sheet": ["表1", "表1", "b", "表2", "表1", "b"], "x": range(6)}, dtype="str")
+    other = pd.DataFrame({"source_file": ["b.csv", "a.xlsx"], "source_sheet": ["b", "表1"], "x": ["1", "2"]}, dtype="str")
+    key = ["source_file", "source_sheet"]
+    counted = _sheet_counts([one, other], key)
+    expected = pd.concat([one[key], other[key]]).value_counts()
+    assert counted.sort_index().to_dict() == expected.sort_index().to_dict() == {
+        ("a.xlsx", "表1"): 3, ("a.xlsx", "表2"): 1, ("b.csv", "b"): 3}
+    assert _sheet_counts([one.iloc[:1]], key).to_dict() == {("a.xlsx", "表1"): 1}
+    assert _sheet_counts([], key).empty

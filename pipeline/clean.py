@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -206,12 +207,12 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
         # sources' order: the outcome is that of one after the other.
         pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
         try:
-            return list(pool.map(lambda job: _clean_source(*job, rules, registry), jobs))
+            return list(pool.map(lambda job: _clean_source(*job, rules, registry), jobs))  # (a thread each)
         finally:  # after an error (or Ctrl-C) the sources not yet started are not cleaned
             pool.shutdown(wait=True, cancel_futures=True)
     results = []
     for members, spec in jobs:  # millions of rows: one source at a time, for the memory's peak
-        results.append(_clean_source(members, spec, rules, registry))
+        results.append(_clean_source(members, spec, rules, registry, threads=min(2, os.cpu_count() or 1)))
         release_memory()  # this source's raw cells: back to the system
     return results
 
@@ -303,7 +304,9 @@ def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: li
     return pd.DataFrame(out, index=batch.index), distinct
 
 
-def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
+def _clean_source(members, spec: SourceSpec, rules, registry, threads: int = 1) -> SheetResult:
+    """One source's sheets cleaned together. `threads`: its columns parsed that many at a time
+    (when the source is cleaned alone; two sources cleaned at once take a thread each)."""
     source = spec.name
     batch, cell_columns, distinct = _batch(members, spec)
     kinds = _classify(batch, cell_columns, distinct, members, spec, rules)
@@ -341,7 +344,7 @@ def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
     title_years = None
     if any(column.type == "year" for column in spec.columns.values()):
         title_years = pd.Series(pd.Series([p.meta.title_year for p in members], dtype="Int64").to_numpy()[keys], dtype="Int64")
-    parsed, errors, raw, extra = _parse_columns(texts, distinct, spec, rules, registry, title_years)
+    parsed, errors, raw, extra = _parse_columns(texts, distinct, spec, rules, registry, title_years, threads)
     del distinct, texts
     release_memory()  # the parsing's copies of the text: back to the system
     where = {"file": _per_sheet_text([p.summary["source_file"] for p in members], keys),
@@ -573,20 +576,22 @@ class _RawText:
         return pd.DataFrame({name: self.column(name, rows) for name in self.columns}, index=pd.Index(rows), dtype="str")
 
 
-def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec, rules: IngestRules, registry: Registry, title_years: pd.Series | None):
+def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec, rules: IngestRules, registry: Registry,
+                   title_years: pd.Series | None, threads: int = 1):
     """Typed values, error reasons and raw text (`_RawText`) for every canonical column of the
     source, and `extra`: the unit names (`unit_name`) and, per free-text column, whether `scrub`
     changed the value (`scrubbed:<column>`, numpy bool), both worked out on distinct values like
     the parsing. `texts` holds each column's cells (emptied here, column by column, so that their
     memory goes as parsing goes), `distinct` their (codes, distinct values) (`parse.distinct_values`);
-    `title_years` (for a `year` column) the year each row's title states."""
+    `title_years` (for a `year` column) the year each row's title states. `threads`: columns
+    parsed at a time (the work is mostly Arrow's and numpy's, which let go of the GIL); the
+    result is the same whatever the number."""
     parsed, errors, extra = {}, {}, {}
     raw = _RawText()
     n = len(next(iter(texts.values()))) if texts else 0
-    for name, column in spec.columns.items():
-        raw_text = texts.pop(name).fillna("").astype("str").reset_index(drop=True)
 
-        def parse_distinct(distinct: pd.Series, column=column) -> pd.DataFrame:
+    def parse_column(name: str, column, raw_text: pd.Series):
+        def parse_distinct(distinct: pd.Series) -> pd.DataFrame:
             text = parse.normalise_text(distinct)
             result = _parse_one(column.type, text, rules, registry, column.header)
             out = {"values": result.values, "errors": _excel_errors(text).fillna(result.errors)}
@@ -598,21 +603,52 @@ def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec
             return pd.DataFrame(out, index=distinct.index)
 
         result = parse.per_unique(raw_text, parse_distinct, distinct.get(name)) if n else parse_distinct(raw_text)
-        values, problem = result["values"], result["errors"]
+        values, problem, more = result["values"], result["errors"], {}
         if "unit_name" in result:
-            extra["unit_name"] = result["unit_name"].reset_index(drop=True)
+            more["unit_name"] = result["unit_name"].reset_index(drop=True)
         if "scrubbed" in result:
-            extra[f"scrubbed:{name}"] = result["scrubbed"].to_numpy(dtype=bool)
+            more[f"scrubbed:{name}"] = result["scrubbed"].to_numpy(dtype=bool)
         if column.type == "year":
             values = values.fillna(title_years.astype(values.dtype))
         if column.required:
             problem = problem.mask(values.isna() & problem.isna(), "必填项为空(required value missing)")
-        parsed[name] = values.reset_index(drop=True)
-        errors[name] = problem.reset_index(drop=True)
+        return values.reset_index(drop=True), problem.reset_index(drop=True), more
+
+    # Each column's text is taken from `texts` only as its parsing starts (lazily, below).
+    jobs = ((name, column, texts.pop(name).fillna("").astype("str").reset_index(drop=True))
+            for name, column in spec.columns.items())
+    for (name, _, raw_text), (values, problem, more) in _in_order(parse_column, jobs, threads if n >= THREAD_ROWS else 1):
+        parsed[name], errors[name] = values, problem
+        extra.update(more)
         raw.add(name, raw_text, distinct.get(name))
         del raw_text
     # copy=False: a frame built from a dict copies every column by default (millions of rows each)
     return pd.DataFrame(parsed, copy=False), pd.DataFrame(errors, dtype="str", copy=False), raw, extra
+
+
+THREAD_ROWS = 100_000  # a source's columns are parsed on threads from this many rows (below: not worth a thread)
+
+
+def _in_order(function, jobs, threads: int):
+    """(job, function(*job)) for each job, in the jobs' order, `threads` at a time; a job is taken
+    from the iterator only when a thread is free for it, so at most `threads` jobs are held."""
+    if threads < 2:
+        for job in jobs:
+            yield job, function(*job)
+        return
+    pool = ThreadPoolExecutor(max_workers=threads)
+    try:
+        window: deque = deque()
+        for job in jobs:
+            window.append((job, pool.submit(function, *job)))
+            if len(window) >= threads:
+                job, running = window.popleft()
+                yield job, running.result()
+        while window:
+            job, running = window.popleft()
+            yield job, running.result()
+    finally:  # after an error (or Ctrl-C) the jobs not yet started are not run
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _excel_errors(text: pd.Series) -> pd.Series:

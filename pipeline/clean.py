@@ -173,7 +173,8 @@ def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetP
     part.layout, part.counts = layout, counts
     start = max(body_start, 0)
     if sheet.columns is not None and not _merged_down(sheet, body_start):  # (no frame needed)
-        part.cells = {f"_c{j}": [_filled_text(column.slice(start))] for j, column in enumerate(sheet.columns)}
+        part.cells = {f"_c{j}": [_filled_text(chunk) for chunk in _chunks(column.slice(start))]
+                      for j, column in enumerate(sheet.columns)}
     else:
         body = _fill_merged(sheet.table().iloc[start:], sheet, body_start)
         part.cells = {f"_c{j}": [_filled_text(chunk) for chunk in arrow_text.arrow(column).chunks]
@@ -255,6 +256,10 @@ def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray]) -> 
     columns["_row"] = pd.Series(np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64), index=index)
     columns["_sheet"] = pd.Series(np.repeat(np.arange(len(rows)), lengths), index=index)
     return pd.DataFrame(columns, index=index, copy=False)
+
+
+def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
 
 
 def _filled_text(chunk: pa.Array) -> pa.Array:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import python_calamine
@@ -70,7 +71,7 @@ class RawSheet:
     first_row: int = 1
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     head: list[list[str]] | None = None
-    columns: list[pa.Array] | None = None
+    columns: list[pa.Array | pa.ChunkedArray] | None = None
     height: int = 0  # rows, when the sheet comes as `columns` (a sheet of empty rows has none)
 
     def table(self) -> pd.DataFrame:
@@ -318,18 +319,19 @@ def _write_cells(sheet: RawSheet, cells: dict[tuple[int, int], str]) -> None:
 
 def _read_parquet(path: Path) -> list[RawSheet]:
     try:
-        table = pq.read_table(path)
+        schema = pq.read_schema(path)
+        text = all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in schema.types)
+        # Text read straight as large_string (pandas' `str`): no second copy of every column
+        table = pq.read_table(path, schema=pa.schema([(n, pa.large_string()) for n in schema.names]) if text else None)
     except Exception as error:
         raise InputError(f"{path.name}: Parquet 文件损坏(corrupt Parquet file: {str(error)[:120]})") from None
-    if table.num_rows and all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in table.schema.types):
-        # Each text column as one large_string array of its own, as pandas' `str` holds text: the
-        # reader's per-page buffers go at once instead of staying scattered among the kept ones.
-        frame = pd.DataFrame({name: pd.array(pa.concat_arrays([chunk.cast(pa.large_string()) for chunk in column.chunks]), dtype="str")
-                              for name, column in zip(table.column_names, table.columns)})
-        del table
-    else:
-        frame = table.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow")) if table.num_rows else pd.DataFrame(columns=table.column_names)
-    names = [str(c) for c in frame.columns]
+    names = [str(c) for c in table.column_names]
+    if text and table.num_rows:
+        # Arrow columns, as a workbook's sheet comes (RawSheet.columns): no frame of the table.
+        columns = [pc.fill_null(column, "") if column.null_count else column for column in table.columns]
+        head = [[column[i].as_py() for column in columns] for i in range(min(HEAD_ROWS, table.num_rows))]
+        return [RawSheet(name=path.stem, preamble=[names], head=head, columns=columns, height=table.num_rows)]
+    frame = table.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow")) if table.num_rows else pd.DataFrame(columns=table.column_names)
     grid = frame.astype("str").fillna("")
     grid.columns = range(len(names))
     return [RawSheet(name=path.stem, grid=grid, preamble=[names])]

@@ -446,3 +446,41 @@ def test_columns_parsed_two_at_a_time_give_what_one_at_a_time_gives(run, tmp_pat
     assert calls and set(calls) == {2}
     for name, table in run.tables.items():
         pd.testing.assert_frame_equal(threaded[name], table, check_exact=True, obj=name)
+
+
+def test_a_text_parquet_read_as_columns_is_prepared_as_its_frame_would_be(tmp_path):
+    """A Parquet export whose columns are all text comes as Arrow columns of several row groups
+    (RawSheet.columns, chunked), nulls read as empty cells; prepared exactly as its frame would
+    be. A Parquet file with a column of numbers still comes as a frame."""
+    import dataclasses
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline import config
+    from pipeline.clean import prepare_sheet
+    from pipeline.ingest_rules import load_ingest_rules
+    from pipeline.layout import SCAN_ROWS, sheet_rows
+
+    rules = load_ingest_rules(config.INGEST_RULES)
+
+    def prepared(sheet):
+        part = prepare_sheet(sheet, "x.parquet", rules)
+        cells = {name: [v for chunk in chunks for v in chunk.to_pylist()] for name, chunks in part.cells.items()}
+        return cells, part.rows.tolist(), part.summary, part.counts
+
+    rows = [hazard(隐患编号=f"PQ-{i}", 企业名称=f"导出{i}") for i in range(100)]
+    rows[3][HAZARD_HEADER.index("整改完成日期")] = None
+    table = pa.table({name: pa.array([row[j] for row in rows], pa.string()) for j, name in enumerate(HAZARD_HEADER)})
+    pq.write_table(table, tmp_path / "导出.parquet", row_group_size=30)  # four row groups
+    [sheet] = read_file(tmp_path / "导出.parquet")
+    assert sheet.grid is None and sheet.columns[0].num_chunks == 4 and sheet.height == 100
+    assert sheet.preamble == [list(HAZARD_HEADER)] and sheet.head[3][HAZARD_HEADER.index("整改完成日期")] == ""
+    as_frame = dataclasses.replace(sheet, grid=sheet.table().copy(), head=None, columns=None)
+    assert sheet_rows(sheet, SCAN_ROWS) == sheet_rows(as_frame, SCAN_ROWS)
+    assert prepared(sheet) == prepared(as_frame)
+    assert prepared(sheet)[1] == list(range(2, 102))  # the header is row 1
+    numbers = table.set_column(0, HAZARD_HEADER[0], pa.array(range(100)))
+    pq.write_table(numbers, tmp_path / "数字.parquet")
+    [sheet] = read_file(tmp_path / "数字.parquet")
+    assert sheet.columns is None and sheet.table().iat[5, 0] == "5"

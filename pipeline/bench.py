@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -401,6 +401,8 @@ class Row:
     process: Measure
     duckdb: Measure
     cells: int
+    process_runs: list[float] = field(default_factory=list)  # every run's seconds, in order
+    duckdb_runs: list[float] = field(default_factory=list)
 
 
 def machine() -> dict:
@@ -425,7 +427,8 @@ def machine() -> dict:
     return info
 
 
-def run_size(work: Path, records: int, fmt: str, echo) -> Row:
+def run_size(work: Path, records: int, fmt: str, echo, repeat: int = 1) -> Row:
+    """`process` and the DuckDB reference on one size and format, each `repeat` times (`typical`)."""
     folder = work / f"inputs_{records}_{fmt}"
     started = time.perf_counter()
     if make_inputs(folder, records, fmt):
@@ -434,18 +437,30 @@ def run_size(work: Path, records: int, fmt: str, echo) -> Row:
     file_mib = sum(p.stat().st_size for p in files) / 2 ** 20
     arrow_mib = int(child(["-m", "pipeline.bench", "--arrow-bytes", str(folder)]).split()[-1]) / 2 ** 20
     processed = work / f"processed_{records}_{fmt}"
-    shutil.rmtree(processed, ignore_errors=True)
-    process = run_measured([sys.executable, "-m", "pipeline", "process", "--raw", str(folder), "--processed", str(processed),
-                            "--force"], cwd=config.PROJECT_ROOT)
-    echo(f"  process {records} {fmt}: {process.seconds:.1f} s, 峰值内存 peak {process.peak_mib:.0f} MiB")
     reference = work / f"duckdb_{records}_{fmt}.parquet"
-    duck = run_measured([sys.executable, "-m", "pipeline.bench", "--reference", str(folder), str(reference)],
-                        cwd=config.PROJECT_ROOT)
-    echo(f"  DuckDB  {records} {fmt}: {duck.seconds:.1f} s, peak {duck.peak_mib:.0f} MiB")
+    runs: list[Measure] = []
+    references: list[Measure] = []
+    for _ in range(repeat):  # taking turns, so that the machine's ups and downs fall on both alike
+        shutil.rmtree(processed, ignore_errors=True)
+        runs.append(run_measured([sys.executable, "-m", "pipeline", "process", "--raw", str(folder), "--processed",
+                                  str(processed), "--force"], cwd=config.PROJECT_ROOT))
+        echo(f"  process {records} {fmt}: {runs[-1].seconds:.1f} s, 峰值内存 peak {runs[-1].peak_mib:.0f} MiB")
+        references.append(run_measured([sys.executable, "-m", "pipeline.bench", "--reference", str(folder), str(reference)],
+                                       cwd=config.PROJECT_ROOT))
+        echo(f"  DuckDB  {records} {fmt}: {references[-1].seconds:.1f} s, peak {references[-1].peak_mib:.0f} MiB")
+    process, duck = typical(runs), typical(references)
     cells = int(child(["-m", "pipeline.bench", "--check", str(folder), str(processed), str(reference)]).split()[-1])
     echo(f"  一致 agree: {cells} unit-month counts")
     shutil.rmtree(processed, ignore_errors=True)
-    return Row(records, fmt, file_mib, arrow_mib, process, duck, cells)
+    return Row(records, fmt, file_mib, arrow_mib, process, duck, cells,
+               [m.seconds for m in runs], [m.seconds for m in references])
+
+
+def typical(runs: list[Measure]) -> Measure:
+    """The runs' median time (the lower middle one of an even number) and their highest peak:
+    a time is a typical run's, a peak the worst seen."""
+    ordered = sorted(m.seconds for m in runs)
+    return Measure(ordered[(len(ordered) - 1) // 2], max(m.peak_mib for m in runs))
 
 
 def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: str) -> str:
@@ -460,13 +475,16 @@ def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: 
              "in a child process; peak = that process's max RSS. DuckDB reads the same files and computes the "
              "per-unit-month aggregates (inspections, filed cases, hazards found; hazards found, due, rectified on "
              "time); the pipeline's aggregates (`indicators.period_counts` on its tables) must equal them, and did. "
-             "Arrow = the inputs' in-memory size as pyarrow Tables of text.", "",
-             "| records | format | files MiB | Arrow MiB | process s | peak MiB | DuckDB s | DuckDB peak MiB | time ÷ DuckDB | peak ÷ Arrow | agreeing counts |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "Arrow = the inputs' in-memory size as pyarrow Tables of text. Each size ran `process` and "
+             "DuckDB in turn as often as the runs column says: the seconds are the median run's, the peak the "
+             "highest of the runs.", "",
+             "| records | format | files MiB | Arrow MiB | process s | peak MiB | DuckDB s | DuckDB peak MiB | time ÷ DuckDB | peak ÷ Arrow | agreeing counts | runs (process / DuckDB s) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         lines.append(f"| {r.records:,} | {r.fmt} | {r.file_mib:.0f} | {r.arrow_mib:.0f} | {r.process.seconds:.1f} | "
                      f"{r.process.peak_mib:.0f} | {r.duckdb.seconds:.1f} | {r.duckdb.peak_mib:.0f} | "
-                     f"{r.process.seconds / r.duckdb.seconds:.2f} | {r.process.peak_mib / r.arrow_mib:.2f} | {r.cells:,} |")
+                     f"{r.process.seconds / r.duckdb.seconds:.2f} | {r.process.peak_mib / r.arrow_mib:.2f} | {r.cells:,} | "
+                     f"{', '.join(f'{x:.1f}' for x in r.process_runs)} / {', '.join(f'{x:.1f}' for x in r.duckdb_runs)} |")
     lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     for goal, measured, met in goal_rows(rows, reports):
         lines.append(f"| {goal} | {measured} | {'yes' if met else '**no**'} |")
@@ -529,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description="性能基准 (benchmark)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), help="records per run")
     parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
+    parser.add_argument("--repeat", type=int, default=3, help="runs of process and DuckDB per size (median time, highest peak)")
     parser.add_argument("--quick", action="store_true", help="10^5 records only, no reports, nothing written (smoke check)")
     parser.add_argument("--no-reports", action="store_true", help="skip the report timings")
     parser.add_argument("--reports-only", action="store_true", help="only the report timings (no record sizes)")
@@ -555,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     for records in sizes:
         for fmt in args.formats:
             echo(f"{records:,} 条 {fmt}:")
-            rows.append(run_size(args.workdir, records, fmt, echo))
+            rows.append(run_size(args.workdir, records, fmt, echo, 1 if args.quick else max(args.repeat, 1)))
     reports = None
     if not (args.quick or args.no_reports):
         echo("报告 (reports):")

@@ -32,3 +32,11 @@ def test_a_disagreement_fails_loudly():
         bench.compare_aggregates(ours, theirs)
     with pytest.raises(bench.BenchmarkError, match="lacks"):
         bench.compare_aggregates(ours, theirs.assign(unit_id="T02"))
+
+
+def test_a_size_measured_several_times_is_its_median_run_and_its_highest_peak():
+    from pipeline.bench import Measure, typical
+
+    assert typical([Measure(21.0, 2000), Measure(17.5, 2100), Measure(19.0, 1900)]) == Measure(19.0, 2100)
+    assert typical([Measure(3.0, 10), Measure(2.0, 30)]) == Measure(2.0, 30)  # even: the lower middle run
+    assert typical([Measure(5.0, 7)]) == Measure(5.0, 7)

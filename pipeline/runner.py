@@ -54,10 +54,13 @@ class ProcessResult:
         return int(self.files.loc[self.files["status"].eq("ok"), "source_file"].nunique())
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path, stopped: Callable[[], bool] = lambda: False) -> str:
+    """The file's SHA-256 (hex); "" if `stopped()` turns true while it is read."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
+            if stopped():
+                return ""
             digest.update(block)
     return digest.hexdigest()
 
@@ -68,18 +71,20 @@ HASH_ASIDE_BYTES = 32 << 20  # a file at least this big is hashed on a thread wh
 class _HashAside:
     """sha256_of(path) on a thread of its own, for a big file: hashlib lets go of the GIL, so the
     hash costs no wall time while the file is read (hundreds of MB: 0.1 s per 100 MB saved).
-    The thread is always joined before the file's reading returns (no thread outlives it)."""
+    `stop()` ends it (at the next MiB) and joins it: called once the file's reading is over, in
+    every case, so no thread outlives it and a file that cannot be read is not hashed to the end."""
 
     def __init__(self, path: Path):
-        self.digest: str | None = None
-        self.error: OSError | None = None
+        self.digest = ""
+        self.error: BaseException | None = None
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, args=(path,), name="sha256", daemon=True)
         self._thread.start()
 
     def _run(self, path: Path) -> None:
         try:
-            self.digest = sha256_of(path)
-        except OSError as error:
+            self.digest = sha256_of(path, lambda: self._stopped)
+        except BaseException as error:  # noqa: BLE001 - raised again by result(), in the reading thread
             self.error = error
 
     def result(self) -> str:
@@ -88,7 +93,8 @@ class _HashAside:
             raise self.error
         return self.digest
 
-    def join(self) -> None:
+    def stop(self) -> None:
+        self._stopped = True
         self._thread.join()
 
 
@@ -294,7 +300,7 @@ def _read_one(path: Path, rel: str, rules: IngestRules) -> tuple[str, list[Sheet
         return "", f"{rel}: 文件在读取时不可用(file vanished or unreadable: {error.strerror})"
     finally:
         if hashing is not None:
-            hashing.join()
+            hashing.stop()
     if not sheets:
         return "", f"{rel}: 文件中没有工作表(no sheets)"
     prepared = []

@@ -210,6 +210,11 @@ def test_per_unique_gives_an_unchanged_column_back_and_spreads_a_changed_one():
     assert spread.tolist() == ["甲", "空", "甲"]
     kept = parse.per_unique(with_na, lambda values: values.copy(), parse.distinct_values(with_na))
     assert kept.iloc[0] == "甲" and pd.isna(kept.iloc[1])
+    # Distinct values taken before the NA was filled (as the cleaner may hand them): the result
+    # is spread from them, not the filled column given back.
+    filled = with_na.fillna("")
+    spread = parse.per_unique(filled, lambda values: values.copy(), parse.distinct_values(with_na))
+    assert spread.iloc[0] == "甲" and pd.isna(spread.iloc[1])
 
 
 def test_blank_text_is_empty_strings():

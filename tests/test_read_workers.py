@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pandas as pd
 from helpers_raw import HAZARD_HEADER, REGISTRY, copy_registry, hazard, submission, write_sheet
@@ -134,3 +135,30 @@ def test_a_big_file_hashed_while_it_is_read_gives_the_same_row_as_one_hashed_aft
     monkeypatch.setattr(runner, "HASH_ASIDE_BYTES", 1)
     sha, why = runner._read_one(raw / "gone.csv", "gone.csv", load_ingest_rules(config.INGEST_RULES))
     assert sha == "" and "gone.csv" in why
+
+
+def test_a_big_file_that_cannot_be_read_stops_its_hashing(tmp_path, monkeypatch):
+    """A file hashed aside that turns out unreadable (binary content): its reason is given, the
+    hashing thread is stopped rather than left to hash the rest, and joined."""
+    path = tmp_path / "坏.csv"
+    path.write_bytes(b"\x00\x01binary" * (1 << 18))  # 2 MiB: two blocks to hash
+    monkeypatch.setattr(runner, "HASH_ASIDE_BYTES", 1)
+    hashed = []
+    sha256_of = runner.sha256_of
+
+    def watched(file, stopped=lambda: False):
+        def after_the_reading():  # each block waits (at most 5 s) for the reading to be over
+            deadline = time.monotonic() + 5
+            while not stopped() and time.monotonic() < deadline:
+                time.sleep(0.001)
+            return stopped()
+        hashed.append(sha256_of(file, after_the_reading))
+        return hashed[-1]
+
+    monkeypatch.setattr(runner, "sha256_of", watched)
+    started = threading.active_count()
+    sha, why = runner._read_one(path, path.name, load_ingest_rules(config.INGEST_RULES))
+    assert threading.active_count() == started
+    assert sha == "" and "binary" in why
+    assert hashed == [""]  # stopped at its first block: no digest
+    assert sha256_of(path) == hashlib.sha256(path.read_bytes()).hexdigest()

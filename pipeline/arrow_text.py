@@ -58,6 +58,11 @@ def series(data: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
     return pd.Series(pd.array(data, dtype="str"), index=index, copy=False)
 
 
+def blanks(length: int) -> pa.Array:
+    """`length` empty strings (large_string): an offsets buffer of zeros and no text."""
+    return pa.repeat(pa.scalar("", pa.large_string()), length)
+
+
 def normalise(data: pa.ChunkedArray) -> pa.ChunkedArray:
     """NFKC, every run of whitespace one space, ends trimmed (pipeline.parse.normalise_text).
 

@@ -246,7 +246,7 @@ def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray]) -> 
             if name in found:
                 chunks += found.pop(name)  # (the sheet's own reference goes: one column copied at a time)
             elif length:
-                chunks.append(pa.repeat(pa.scalar("", pa.large_string()), length))
+                chunks.append(arrow_text.blanks(length))
         column = pa.chunked_array(chunks, pa.large_string())
         if 1 < column.num_chunks and len(column) < SMALL_CHUNK_ROWS * column.num_chunks and column.nbytes <= COMBINE_BYTES:
             # hundreds of small sheets' chunks: one array, as every later step pays per chunk;
@@ -314,20 +314,19 @@ def _clean_source(members, spec: SourceSpec, rules, registry, threads: int = 1) 
     (when the source is cleaned alone; two sources cleaned at once take a thread each)."""
     source = spec.name
     batch, cell_columns, distinct = _batch(members, spec)
-    kinds = _classify(batch, cell_columns, distinct, members, spec, rules)
+    kind = _classify(batch, cell_columns, distinct, members, spec, rules)
     # Rows of each kind per sheet: one count per (sheet, kind) pair of codes, no table of labels.
-    kind_codes, kind_names = pd.factorize(kinds, use_na_sentinel=False)  # (no -1 codes: kinds are never NA)
-    per_sheet = np.bincount(batch["_sheet"].to_numpy(dtype=np.int64) * len(kind_names) + kind_codes,
-                            minlength=len(members) * len(kind_names)).reshape(len(members), len(kind_names))
-    data_rows = per_sheet[:, list(kind_names).index("")] if "" in kind_names else np.zeros(len(members), dtype=np.int64)
-    footer_rows = batch[["_sheet", *cell_columns]].take(np.flatnonzero(kinds.eq("页脚").to_numpy()))
+    per_sheet = np.bincount(batch["_sheet"].to_numpy(dtype=np.int64) * len(KINDS) + kind,
+                            minlength=len(members) * len(KINDS)).reshape(len(members), len(KINDS))
+    data_rows = per_sheet[:, KINDS.index("")]
+    footer_rows = batch[["_sheet", *cell_columns]].take(np.flatnonzero(kind == KINDS.index("页脚")))
     footers: dict[int, list[list[str]]] = {}
     for key, *cells in footer_rows.itertuples(index=False):  # footer rows only: a few per sheet
         footers.setdefault(key, []).append(cells)
     for key, part in enumerate(members):
-        for kind, n in zip(kind_names, per_sheet[key]):
-            if kind and n:
-                part.counts[kind] += int(n)
+        for name, n in zip(KINDS, per_sheet[key]):
+            if name and n:
+                part.counts[name] += int(n)
         if key in footers:
             part.meta = read_meta(part.head_texts + row_texts(footers[key]), part.summary["source_file"])
         part.summary["nondata"] = sum(part.counts.values())
@@ -336,7 +335,7 @@ def _clean_source(members, spec: SourceSpec, rules, registry, threads: int = 1) 
             part.summary["message"] = ";".join(filter(None, [part.summary["message"], "表中没有数据行(no data rows)"]))
 
     # Only the columns parsing needs, and no copy when every row is data (the usual case).
-    is_data = kinds.eq("").to_numpy()
+    is_data = kind == KINDS.index("")
     rows = batch[[*spec.columns, "_sheet", "_row"]]
     del batch  # (the cell columns no canonical column uses go now)
     rows = (rows if is_data.all() else rows[is_data]).reset_index(drop=True)
@@ -430,14 +429,15 @@ def _fill_merged(body: pd.DataFrame, sheet: RawSheet, body_start: int) -> pd.Dat
 KINDS = ["", "空行", "预留行", "重复表头", "合计", "页脚"]  # a body row's kind ("": data), as `_classify` says it
 
 
-def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, members: list[SheetPart], spec: SourceSpec, rules: IngestRules) -> pd.Series:
-    """Non-data kind of each body row ("" for data): 空行, 预留行, 合计, 页脚, 重复表头.
+def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, members: list[SheetPart], spec: SourceSpec, rules: IngestRules) -> np.ndarray:
+    """Non-data kind of each body row, as its position in KINDS (int8; 0, "", for data): 空行,
+    预留行, 合计, 页脚, 重复表头.
 
     预留行: a template's padding row, where only the pre-filled unit name is present.
     `distinct`: (codes, distinct values) of every cell and canonical column (`_canonical_columns`).
     """
     if batch.empty:
-        return pd.Series([], dtype="str")
+        return np.zeros(0, dtype=np.int8)
     # Each column was factorized once; every per-value check runs on its distinct values and is
     # spread back by the codes (barely repeating columns, such as ids, are checked value by value).
     def distinct_of(column: str):
@@ -464,8 +464,7 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, memb
     filled_count = np.zeros(len(batch), dtype=np.int64)
     for column in cell_columns:
         filled_count += filled[column].to_numpy(dtype=bool)
-    # The kind of each row as its position in KINDS (0: data), each rule deciding only rows no
-    # earlier rule took; made text once at the end.
+    # Each rule decides only the rows no earlier rule took.
     kind = np.where(filled_count == 0, KINDS.index("空行"), 0).astype(np.int8)
     unit_columns = [name for name, column in spec.columns.items() if column.type == "unit"]
     if unit_columns:
@@ -522,10 +521,7 @@ def _classify(batch: pd.DataFrame, cell_columns: list[str], distinct: dict, memb
             same[rows] += _is_header(np.arange(len(rows)), cells, labels, keys[rows], aliases)
     for rule, rows in (("重复表头", same >= need), ("合计", total), ("页脚", footer)):
         kind[(kind == 0) & rows] = KINDS.index(rule)
-    if not kind.any():  # every row is data (the usual case)
-        return parse.blank_text(batch.index)
-    labels = pa.array(KINDS, pa.large_string())
-    return arrow_text.series(pa.DictionaryArray.from_arrays(pa.array(kind), labels).cast(pa.large_string()), batch.index)
+    return kind
 
 
 def _is_header(codes: np.ndarray, uniques: pd.Series, sheet_labels: list[str], keys: np.ndarray, aliases: list[str]) -> np.ndarray:

@@ -10,6 +10,9 @@ then the status columns that need the whole batch (a hazard's `overdue`) are com
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pandera
@@ -110,7 +113,7 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
     natural = [c for c in spec.natural_key if c in frame]
     id_column = spec.id_column if spec.id_column and spec.id_column in frame else None
     keep = np.ones(n, dtype=bool)
-    reasons = np.full(n, None, dtype=object)
+    reasons: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, why), for the losing rows only
     # (codes, how many): sort codes are codes too; NA is a code of its own (NA equal to NA).
     codes: dict[str, tuple[np.ndarray, int]] = {c: (ordered(v), int(v.max()) + 1 if len(v) else 0)
                                                 for c, v in zip(ordering[1:3], sort_codes[1:3])}
@@ -142,7 +145,7 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         winners = winners[~winners.index.duplicated(keep="first" if across_sheets else "last")]
         losers = rows[losing]
         keep[losers] = False
-        reasons[losers] = (reason + ",保留 " + where(winners.loc[keys[losing]].to_numpy())).to_numpy()
+        reasons.append((losers, (reason + ",保留 " + where(winners.loc[keys[losing]].to_numpy())).to_numpy()))
 
     usable = np.zeros(n, dtype=bool)
     if id_column:
@@ -177,10 +180,14 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         mark(content_key, candidates, "重复行:与同一表中另一行完全相同(identical row)", across_sheets=False)
 
     lost = np.flatnonzero(~keep)
+    # each row loses at most once (only kept rows are looked at): sorted by row, the reasons are lost's
+    losers = np.concatenate([rows for rows, _ in reasons]) if reasons else np.zeros(0, dtype=np.int64)
+    why = np.concatenate([texts for _, texts in reasons]) if reasons else np.zeros(0, dtype=object)
+    why = why[np.argsort(losers, kind="stable")]
     dropped = frame[["source_file", "source_sheet", "source_row"]].take(positions(lost)).set_axis(pd.Index(lost))
     issues = pd.DataFrame({
         "source_file": dropped["source_file"], "source_sheet": dropped["source_sheet"], "source_row": dropped["source_row"],
-        "table": table, "column": pd.NA, "raw_value": pd.NA, "reason": pd.Series(reasons[lost], index=dropped.index, dtype="str"),
+        "table": table, "column": pd.NA, "raw_value": pd.NA, "reason": pd.Series(why, index=dropped.index, dtype="str"),
     }).astype({c: "str" for c in ISSUE_COLUMNS if c != "source_row"})
     issues["raw_record"] = pd.Series(pd.NA, index=issues.index, dtype="str")
     if not len(lost):
@@ -195,9 +202,14 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
     """Integer codes of a column's values, NA coded as one past the last value (NA equal to NA):
     (codes, NA mask, how many codes)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    codes = codes.astype(np.int64, copy=False)
     missing = codes < 0
-    return np.where(missing, len(uniques), codes), missing, len(uniques) + int(missing.any())
+    coded = np.where(missing, len(uniques), codes).astype(_narrowest(len(uniques) + 1), copy=False)
+    return coded, missing, len(uniques) + int(missing.any())
+
+
+def _narrowest(size: int) -> type:
+    """int32 for codes below 2**31 (half the memory of int64 for a column of millions)"""
+    return np.int32 if size < 2**31 else np.int64
 
 
 def _combined(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
@@ -297,8 +309,10 @@ def _sort_codes(values: pd.Series) -> np.ndarray:
         if sum(len(r.values) for r in runs) <= len(values) // 8:
             lengths = np.concatenate([np.diff(r.run_ends.to_numpy(), prepend=0) for r in runs])
             texts = pd.Series(pd.array(pa.chunked_array([r.values for r in runs]), dtype="str"))
-            return np.repeat(pd.factorize(texts, sort=True, use_na_sentinel=False)[0], lengths)
-    return pd.factorize(values, sort=True, use_na_sentinel=False)[0]
+            codes = pd.factorize(texts, sort=True, use_na_sentinel=False)[0]
+            return np.repeat(codes.astype(_narrowest(len(codes))), lengths)
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+    return codes.astype(_narrowest(len(uniques)), copy=False)
 
 
 def _lexsorted(codes: list[np.ndarray]) -> bool:
@@ -337,6 +351,21 @@ def empty_clean(table: str) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=str(column.dtype)) for name, column in schema.columns.items()})
 
 
+THREAD_ROWS = 100_000  # finalize: the tables are worked on two at a time from this many rows in all
+
+
+def _each_table(function, tables: dict[str, pd.DataFrame]) -> dict[str, object]:
+    """{table: function(table, frame)} for the tables with rows, in their order. From THREAD_ROWS
+    rows in all, two tables at a time on threads: their work is sorting, hashing and comparing
+    whole columns, for which numpy, pandas and Arrow let go of the GIL. The outcome does not
+    depend on the threads (each call sees only its own table)."""
+    chosen = {table: frame for table, frame in tables.items() if not frame.empty}
+    if len(chosen) < 2 or sum(map(len, chosen.values())) < THREAD_ROWS or (os.cpu_count() or 1) < 2:
+        return {table: function(table, frame) for table, frame in chosen.items()}
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="finalize") as pool:
+        return dict(zip(chosen, pool.map(function, chosen, chosen.values())))
+
+
 def finalize(results: list[SheetResult], rules: IngestRules) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """Clean tables, the quarantine and the warnings of a whole batch."""
     quarantine = [r.quarantine for r in results]
@@ -346,24 +375,31 @@ def finalize(results: list[SheetResult], rules: IngestRules) -> tuple[dict[str, 
         parts = [r.data for r in results if r.source == table and not r.data.empty]
         tables[table] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     period = data_period(results, {t: f for t, f in tables.items() if not f.empty})
-    for table, frame in list(tables.items()):
-        if frame.empty:
-            continue
+
+    def checked(table: str, frame: pd.DataFrame):
         frame, moved = check_period(table, frame, rules, period)
-        quarantine += moved
         frame, dups = drop_duplicates(table, frame, rules)
+        return frame, moved, dups
+
+    for table, (frame, moved, dups) in _each_table(checked, tables).items():
+        quarantine += moved
         warnings.append(dups.assign(kind="重复"))
         tables[table] = frame
+    # (the overdue status needs every table's latest date: after all are checked, before validation)
     as_of = latest_month_end({t: f for t, f in tables.items() if not f.empty})
     if not tables["hazards"].empty:
         tables["hazards"] = mark_overdue(tables["hazards"], as_of)
-    for table, frame in list(tables.items()):
+
+    def validated(table: str, frame: pd.DataFrame):
+        frame, failed = validate(table, frame)
+        return _sorted_by(frame, ROW_KEY).reset_index(drop=True), failed
+
+    for table, (frame, failed) in _each_table(validated, tables).items():
+        quarantine.append(failed)
+        tables[table] = frame
+    for table, frame in tables.items():
         if frame.empty:
             tables[table] = empty_clean(table)
-            continue
-        frame, failed = validate(table, frame)
-        quarantine.append(failed)
-        tables[table] = _sorted_by(frame, ROW_KEY).reset_index(drop=True)
     quarantine_frame = pd.concat([q for q in quarantine if not q.empty] or [empty_issues()], ignore_index=True)
     warning_parts = [w if "kind" in w else w.assign(kind="警告") for w in warnings if not w.empty]
     warning_frame = pd.concat(warning_parts or [empty_issues().assign(kind=pd.Series(dtype="str"))], ignore_index=True)

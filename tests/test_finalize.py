@@ -58,3 +58,23 @@ def test_ids_equal_once_upper_cased_without_spaces_are_one_record_the_latest_win
     assert kept["hazard_id"].tolist()[:3] == ["YH- 1", "[已脱敏]", "[已脱敏]"]  # scrubbed ids identify nothing
     assert issues["source_file"].tolist() == ["a.xlsx", "a.xlsx"]
     assert issues["reason"].str.endswith(("保留 b.xlsx Sheet1 第6行", "保留 c.xlsx Sheet1 第10行")).all()
+
+
+def test_each_losing_row_keeps_its_own_reason_whichever_check_found_it():
+    """Rows lost to the id check come after rows lost to the natural-key check in the frame, and
+    the reverse in the order the checks run: each issue row carries the reason of its own check."""
+    frame = hazards([None, None, "YH-7", "YH-8", "YH-7"], ["a.xlsx", "b.xlsx", "a.xlsx", "a.xlsx", "c.xlsx"])
+    frame["enterprise"] = pd.Series(["同一企业", "同一企业", "企业2", "企业3", "企业4"], dtype="str")
+    kept, issues = finalize.drop_duplicates("hazards", frame, RULES)
+    assert kept["source_row"].tolist() == [5, 7, 8]
+    assert issues["source_row"].tolist() == [4, 6]
+    first, second = issues["reason"].tolist()
+    assert "(same record in another file or sheet)" in first and first.endswith("保留 b.xlsx Sheet1 第5行")
+    assert "(duplicate id)" in second and second.endswith("保留 c.xlsx Sheet1 第8行")
+
+
+def test_codes_are_narrow_and_na_is_a_code_of_its_own():
+    codes, missing, size = finalize._codes(pd.Series(["b", None, "a", "b", None], dtype="str"))
+    assert codes.dtype == np.int32 and size == 3
+    assert codes.tolist() == [0, 2, 1, 0, 2] and missing.tolist() == [False, True, False, False, True]
+    assert finalize._narrowest(2**31 - 1) is np.int32 and finalize._narrowest(2**31) is np.int64

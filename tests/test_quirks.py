@@ -484,3 +484,22 @@ def test_a_text_parquet_read_as_columns_is_prepared_as_its_frame_would_be(tmp_pa
     pq.write_table(numbers, tmp_path / "数字.parquet")
     [sheet] = read_file(tmp_path / "数字.parquet")
     assert sheet.columns is None and sheet.table().iat[5, 0] == "5"
+
+
+def test_tables_finalized_two_at_a_time_give_what_one_after_the_other_gives(run, tmp_path, monkeypatch):
+    """From finalize.THREAD_ROWS rows in all, the batch checks work on two tables at a time; the
+    quirks corpus is below it (one after the other): with the limit at 1 it runs on two threads,
+    and every table (quarantine and warnings included) equals the default run's."""
+    from pipeline import finalize
+
+    assert sum(run["files"]["rows_read"]) < finalize.THREAD_ROWS
+    monkeypatch.setattr(finalize, "THREAD_ROWS", 1)
+    monkeypatch.setattr(finalize.os, "cpu_count", lambda: 2)
+    pools = []
+    executor = finalize.ThreadPoolExecutor
+    monkeypatch.setattr(finalize, "ThreadPoolExecutor", lambda **kw: pools.append(kw) or executor(**kw))
+    threaded = run_process(run.raw, tmp_path / "processed")
+    assert len(pools) == 2  # the checks, then the validation
+    for name, table in run.tables.items():
+        pd.testing.assert_frame_equal(threaded[name], table, check_exact=True, obj=name)
+    assert len(run.tables["warnings"]) and len(run.tables["quarantine"])

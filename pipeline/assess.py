@@ -29,7 +29,7 @@ import pandas as pd
 from pipeline.events import charged_accidents, inspection_events, matches, overdue_hazard_events
 from pipeline.frames import ensure, string_join
 from pipeline.grading import grade
-from pipeline.indicators import indicator_values, period_counts
+from pipeline.indicators import indicator_values, period_counts, summed_counts
 from pipeline.periods import assessment_window, months_in_window, span_period
 from pipeline.rank import competition_rank, honours
 from pipeline.robustness import rank_robustness
@@ -92,8 +92,12 @@ def _review_points(units: pd.DataFrame, review: pd.DataFrame | None, year: int, 
 
 def assess_year(year: int, monthly_scores: pd.DataFrame, accidents: pd.DataFrame | None,
                 hazards: pd.DataFrame | None, annual_review: pd.DataFrame | None,
-                registry: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
-    """The year-end assessment of every registry unit: ANNUAL_COLUMNS then EXTRA_COLUMNS."""
+                registry: pd.DataFrame, rulebook: Rulebook, *, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The year-end assessment of every registry unit: ANNUAL_COLUMNS then EXTRA_COLUMNS.
+
+    `counts`: the months' `period_counts` (pipeline.score.score_months_and_counts), whose hazard
+    counts add up to the year's; without them (or lacking a month) the year's hazards are counted
+    from the records."""
     settings = rulebook.annual
     start, end = assessment_window(year, settings.window_start)
     months = months_in_window(monthly_scores["period"], start, end)
@@ -111,15 +115,17 @@ def assess_year(year: int, monthly_scores: pd.DataFrame, accidents: pd.DataFrame
     period = span_period(str(year), months, start, end)
     hazard_table = ensure(hazards, "hazards")
     no_inspections = inspection_events(ensure(None, "enforcement"), rulebook)
-    grid = period_counts(no_inspections, hazard_table, registry, period)
+    grid = summed_counts(counts, months, registry, period) if counts is not None and months else None
+    if grid is None:
+        grid = period_counts(no_inspections, hazard_table, registry, period)
     b_component = rulebook.component(settings.hazards["from_component"])
     events = {"inspections": no_inspections.assign(period=pd.Series(dtype="string")),
               "overdue_hazards": overdue_hazard_events(hazard_table, period, rulebook),
               "accidents": year_accidents(accidents, year, rulebook)}
-    b_scores, _ = score_component(b_component, grid, indicator_values(grid), events)
+    b_scores, _ = score_component(b_component, grid, indicator_values(grid), events, details=False)
     table["hazards"] = (units[["unit_id"]].merge(b_scores[["unit_id", "score"]], on="unit_id", how="left")
                         ["score"].fillna(0.0).to_numpy() / b_component.points * settings.points_of("hazards"))
-    c_scores, _ = score_component(settings.accidents, grid, indicator_values(grid), events)
+    c_scores, _ = score_component(settings.accidents, grid, indicator_values(grid), events, details=False)
     table["accidents"] = units[["unit_id"]].merge(c_scores[["unit_id", "score"]], on="unit_id",
                                                   how="left")["score"].fillna(0.0).to_numpy()
     key_work, bonus, notes, warnings = _review_points(units, annual_review, year, rulebook)

@@ -27,6 +27,7 @@ KEYS = ["unit_id", "period"]
 COUNTS = ["inspections", "filed", "penalized_filed", "random", "cross", "reviewed", "review_sum",
           "hazards_found", "quality_ok", "publicized", "recorded", "major", "major_reviewed",
           "found", "due", "on_time", "major_due", "major_on_time"]
+HAZARD_COUNTS = ["found", "due", "on_time", "major_due", "major_on_time"]  # (from hazard records alone)
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
@@ -171,6 +172,23 @@ def period_counts(inspections: pd.DataFrame, hazards: pd.DataFrame, registry: pd
         if column not in grid:
             grid[column] = 0
         grid[column] = grid[column].fillna(0).astype(float)
+    return grid
+
+
+def summed_counts(counts: pd.DataFrame, months: list[str], registry: pd.DataFrame,
+                  period: pd.DataFrame, columns: list[str] = HAZARD_COUNTS) -> pd.DataFrame | None:
+    """`period_counts` for one period made of whole months, from the months' own counts (the
+    rows of `period_counts` over months, `counts`): `columns` summed over `months`, every other
+    count 0 (as when no record of that kind is given). Counts are whole numbers, so the sums are
+    exact; the year-end assessment counts its year this way instead of going through millions of
+    records again. None when `counts` lacks one of the months."""
+    chosen = counts.loc[counts["period"].isin(months)]
+    if set(chosen["period"].unique()) != set(months):
+        return None
+    grid = period_grid(registry, period)
+    sums = chosen.groupby("unit_id")[columns].sum()
+    for column in COUNTS:
+        grid[column] = grid["unit_id"].map(sums[column]).fillna(0).astype(float) if column in columns else 0.0
     return grid
 
 

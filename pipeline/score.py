@@ -87,11 +87,9 @@ def _shortfalls(component: Component, grid: pd.DataFrame, values: pd.DataFrame,
                              "shortfall", detail)
 
 
-def _rule_rows(component: Component, rules, events: dict[str, pd.DataFrame], kind: str) -> pd.DataFrame:
-    """One row per (rule, matching event) with the points lost (0 for zeroing triggers).
-    Rules on the same event table are gathered into one take of that table."""
-    parts = []
-    keys, labels = [rule.key for rule in rules], [rule.label for rule in rules]
+def _hits(rules, events: dict[str, pd.DataFrame]):
+    """Per event table the rules read, in the order first named: (table name, its frame, matching
+    rows, which rule (position in `rules`) each row matched, points lost per row)."""
     for on in dict.fromkeys(rule.on for rule in rules):
         frame = events[on]
         rows, which, points = [], [], []
@@ -103,14 +101,35 @@ def _rule_rows(component: Component, rules, events: dict[str, pd.DataFrame], kin
             rows.append(hit)
             which.append(np.full(len(hit), i))
             points.append(rule.points * np.ones(len(hit)) * per)
-        which = np.concatenate(which)
+        yield on, frame, np.concatenate(rows), np.concatenate(which), np.concatenate(points)
+
+
+def _rule_rows(component: Component, rules, events: dict[str, pd.DataFrame], kind: str) -> pd.DataFrame:
+    """One row per (rule, matching event) with the points lost (0 for zeroing triggers).
+    Rules on the same event table are gathered into one take of that table."""
+    parts = []
+    keys, labels = [rule.key for rule in rules], [rule.label for rule in rules]
+    for on, frame, rows, which, points in _hits(rules, events):
         wanted = [c for c in [*NO_EVENTS.columns, *DETAILS[on][0]] if c in frame.columns]
-        taken = frame[wanted].iloc[np.concatenate(rows)]  # only the columns the rows need
+        taken = frame[wanted].iloc[rows]  # only the columns the rows need
         parts.append(lost_points_frame(taken, component.key, coded(keys, which), coded(labels, which),
-                                       np.concatenate(points), kind, describe(on, taken)))
+                                       points, kind, describe(on, taken)))
     rows = pd.concat(parts, ignore_index=True) if parts else lost_points_frame(
         NO_EVENTS, component.key, "", "", 0.0, kind)
     return rows.loc[(rows["points"] != 0) | (kind == "zeroing")]
+
+
+def _rule_points(rules, events: dict[str, pd.DataFrame], keys: pd.DataFrame) -> np.ndarray:
+    """Points the rules' events take from each row of `keys`: what the rows of `_rule_rows` add
+    up to (the same events, summed in the same order), without writing a row for each event."""
+    positions, weights = [], []
+    for _, frame, rows, _, points in _hits(rules, events):
+        position = _locate(keys, frame[KEYS].iloc[rows])
+        positions.append(position[position >= 0])
+        weights.append(points[position >= 0])
+    if not positions:
+        return np.zeros(len(keys))
+    return np.bincount(np.concatenate(positions), weights=np.concatenate(weights), minlength=len(keys))
 
 
 def _locate(keys: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
@@ -153,12 +172,15 @@ def _zeroing(component: Component, keys: pd.DataFrame, events, raw: np.ndarray):
 
 
 def score_component(component: Component, grid: pd.DataFrame, values: pd.DataFrame,
-                    events: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    events: dict[str, pd.DataFrame], *, details: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score one component on every (unit_id, period) row of `grid`.
 
     Returns (scores: KEYS, <item>_points/_max/_actual, not_assessed, zeroed_by, score;
     lost: rows of the deductions table, dtypes not yet fixed). `values` holds the indicator
-    columns aligned with grid; `events` the event tables named by the rules' `on`."""
+    columns aligned with grid; `events` the event tables named by the rules' `on`.
+    `details=False`: the same scores, without the shortfall and deduction rows among those lost
+    (a caller that needs only the scores, as the year-end assessment does, has no row written
+    for each of hundreds of thousands of overdue hazards)."""
     keys = grid[KEYS].reset_index(drop=True)
     columns: dict[str, object] = {key: keys[key].array for key in KEYS}
     lost = []
@@ -169,7 +191,8 @@ def score_component(component: Component, grid: pd.DataFrame, values: pd.DataFra
             columns[f"{item.key}_points"] = earned[:, j]
             columns[f"{item.key}_max"] = effective[:, j]
             columns[f"{item.key}_actual"] = values[item.indicator].to_numpy(dtype=float)
-        lost.append(_shortfalls(component, grid, values, earned, effective))
+        if details:
+            lost.append(_shortfalls(component, grid, values, earned, effective))
         columns["not_assessed"] = string_join(
             [np.where(~assessed[:, j], item.key, "") for j, item in enumerate(component.items)])
         none = ~assessed.any(axis=1)
@@ -181,16 +204,20 @@ def score_component(component: Component, grid: pd.DataFrame, values: pd.DataFra
         if component.start < component.points:
             lost.append(lost_points_frame(keys, component.key, "start", "起评分低于满分",
                                           component.points - component.start, "start"))
-    deducted = _rule_rows(component, component.deductions, events, "deduction")
-    position = _locate(keys, deducted)
-    deducted = deducted.loc[position >= 0]
-    raw = base - np.bincount(position[position >= 0], weights=deducted["points"].to_numpy(dtype=float),
-                             minlength=len(keys))
+    if details:
+        deducted = _rule_rows(component, component.deductions, events, "deduction")
+        position = _locate(keys, deducted)
+        deducted = deducted.loc[position >= 0]
+        raw = base - np.bincount(position[position >= 0], weights=deducted["points"].to_numpy(dtype=float),
+                                 minlength=len(keys))
+        lost.append(deducted)
+    else:
+        raw = base - _rule_points(component.deductions, events, keys)
     zeroed_by, zero_rows = _zeroing(component, keys, events, raw)
     columns["zeroed_by"] = zeroed_by
     columns["score"] = np.where(pd.notna(zeroed_by), 0.0, np.clip(raw, 0.0, component.points))
     floor = raw < 0
-    lost += [deducted, zero_rows,
+    lost += [zero_rows,
              lost_points_frame(keys.loc[floor], component.key, "floor_at_zero",
                                "扣分超过本部分分值,按0分计(退回超扣部分)", raw[floor], "floor")]
     return pd.DataFrame(columns), pd.concat(lost, ignore_index=True)
@@ -208,6 +235,15 @@ def _empty_result() -> tuple[pd.DataFrame, pd.DataFrame]:
 def score_months(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | None,
                  hazards: pd.DataFrame | None, registry: pd.DataFrame, rulebook: Rulebook,
                  *, months: tuple[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(monthly_scores, deductions): see score_months_and_counts."""
+    scores, lost, _ = score_months_and_counts(accidents, enforcement, hazards, registry, rulebook, months=months)
+    return scores, lost
+
+
+def score_months_and_counts(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | None,
+                            hazards: pd.DataFrame | None, registry: pd.DataFrame, rulebook: Rulebook,
+                            *, months: tuple[str, str] | None = None
+                            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Monthly scores and points lost for every registry unit and every month from the first to the
     last month with any record (inspected_at, found_at, occurred_at), or the `months` range given.
 
@@ -216,13 +252,14 @@ def score_months(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | Non
     redistribution; 0 = not assessed) and <key>_actual (indicator value). score is unrounded.
     not_assessed: item keys (';'-joined) whose points were redistributed. flags (';'-joined):
     无执法检查 (A's 比力度 scored 0), 名册无监管企业数 (per-enterprise rates not measurable),
-    <component>清零:<rule label> (a zeroing event, e.g. a 较大 accident), 未列入排名组."""
+    <component>清零:<rule label> (a zeroing event, e.g. a 较大 accident), 未列入排名组.
+    The third value is the months' counts (`indicators.period_counts`; None without months or units)."""
     accidents, enforcement, hazards = (ensure(accidents, "accidents"),
                                        ensure(enforcement, "enforcement"), ensure(hazards, "hazards"))
     span = months or data_month_range(enforcement["inspected_at"], hazards["found_at"],
                                       accidents["occurred_at"])
     if span is None or registry.empty:
-        return _empty_result()
+        return (*_empty_result(), None)
     periods = month_periods(*span)
     # Only the inspections of these months count (by inspected_at): a year scored on its own
     # works on its own rows, not on every year's (cost linear in the years, not their square).
@@ -264,7 +301,7 @@ def score_months(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | Non
     # The events (copies of clean rows) go before the deductions are sorted, a copy of their own.
     del events, charged, inspections
     release_memory()
-    return _finish(ranked, rulebook), _finish_lost(lost)
+    return _finish(ranked, rulebook), _finish_lost(lost), grid
 
 
 def _finish(frame: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
@@ -294,17 +331,36 @@ def _finish_lost(parts: list[pd.DataFrame]) -> pd.DataFrame:
     # codes (NA = -1, first): comparing integers instead of text, a stable lexsort. The last key,
     # record_id (hundreds of thousands of distinct texts), can only order rows equal on all the
     # others; it is coded and sorted on only when there are such rows.
-    codes = [pd.factorize(lost[key], sort=True)[0].astype(np.int32) if key != "_k"
-             else lost["kind"].map(kinds).astype("int64").to_numpy() for key in keys[:-1]]
+    codes, coded = [], {}
+    for key in keys[:-1]:
+        if key == "_k":
+            codes.append(lost["kind"].map(kinds).astype("int64").to_numpy())
+            continue
+        key_codes, uniques = pd.factorize(lost[key], sort=True)
+        codes.append(key_codes.astype(np.int32))
+        coded[key] = (codes[-1], uniques)
     order = np.lexsort(codes[::-1])
     if _ties(codes, order):
         order = np.lexsort([pd.factorize(lost[keys[-1]], sort=True)[0], *codes[::-1]])
     del codes
     columns = {}
     for column in DEDUCTION_COLUMNS:
-        columns[column] = lost.pop(column).take(order).reset_index(drop=True)
+        values = lost.pop(column)
+        if column in FEW_VALUES:
+            # A text of few distinct values is put in order as its codes, then looked up among
+            # them: a take from a small array (in the cache) instead of one across all the text.
+            column_codes, uniques = coded.pop(column, None) or pd.factorize(values)
+            columns[column] = pd.Series(uniques.array.take(column_codes[order], allow_fill=True), dtype=values.dtype)
+        else:
+            columns[column] = values.take(order).reset_index(drop=True)
+        del values
         release_memory()  # the unsorted column's memory, for the next column's sorted copy
     return pd.DataFrame(columns)
+
+
+# Deduction columns whose texts repeat (units, months, rules, files, the details of hazards …),
+# unlike record_id.
+FEW_VALUES = {"unit_id", "period", "component", "rule", "source_file", "label", "kind", "detail", "source_sheet"}
 
 
 def _ties(codes: list[np.ndarray], order: np.ndarray) -> bool:

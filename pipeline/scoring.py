@@ -18,7 +18,7 @@ from pipeline.frames import ensure, release_memory
 from pipeline.periods import data_month_range
 from pipeline.rank import rank_change
 from pipeline.rulebook import Rulebook
-from pipeline.score import score_months
+from pipeline.score import score_months_and_counts
 
 
 def rulebook_of(rulebook: Rulebook | Mapping[int, Rulebook], year: int) -> Rulebook:
@@ -43,18 +43,21 @@ def score_all(clean: Mapping[str, pd.DataFrame | None], registry: pd.DataFrame,
     years = [] if span is None else list(range(int(span[0][:4]), int(span[1][:4]) + 1))
     if isinstance(rulebook, Rulebook) or not years:
         book = rulebook_of(rulebook, years[0] if years else 0)
-        monthly, deductions = score_months(accidents, enforcement, hazards, registry, book)
+        monthly, deductions, counts = score_months_and_counts(accidents, enforcement, hazards, registry, book)
     else:
-        parts = [score_months(accidents, enforcement, hazards, registry, rulebook_of(rulebook, y),
-                              months=(max(span[0], f"{y}-01"), min(span[1], f"{y}-12")))
+        parts = [score_months_and_counts(accidents, enforcement, hazards, registry, rulebook_of(rulebook, y),
+                                         months=(max(span[0], f"{y}-01"), min(span[1], f"{y}-12")))
                  for y in years]
         monthly = pd.concat([p[0] for p in parts], ignore_index=True)
         deductions = pd.concat([p[1] for p in parts], ignore_index=True)
+        grids = [p[2] for p in parts if p[2] is not None]
+        counts = pd.concat(grids, ignore_index=True) if grids else None
         monthly["rank_change"] = rank_change(monthly)  # across the year boundary too
     # The months' events are gone: their memory goes back to the system before the year's are
     # made (Arrow's allocator would otherwise hold it, and the peak would stack them).
     release_memory()
-    annual = [assess_year(y, monthly, accidents, hazards, review, registry, rulebook_of(rulebook, y))
+    # (each year's hazard counts are its months' added up)
+    annual = [assess_year(y, monthly, accidents, hazards, review, registry, rulebook_of(rulebook, y), counts=counts)
               for y in years]
     warnings = [w for frame in annual for w in frame.attrs.get("warnings", [])]
     if annual:

@@ -205,3 +205,22 @@ def test_score_all_returns_the_three_tables_for_every_year_deterministically():
     again = score_all(clean, UNITS, {2019: BOOK, 2020: BOOK})  # one rulebook per year
     for name, frame in first.items():
         pd.testing.assert_frame_equal(frame, again[name])
+
+
+def test_a_years_hazards_counted_from_its_months_counts_as_from_its_records():
+    """score_all hands the months' counts to assess_year (no second pass over the records): the
+    assessment is the same as counting the year's hazards from the records."""
+    from pipeline.score import score_months_and_counts
+
+    haz = [{"unit_id": u, "found_at": f, "deadline": d, "rectified_at": r, "level": lv}
+           for u, f, d, r, lv in [("T02", "2020-01-05", "2020-01-20", "2020-01-10", "重大"),
+                                  ("T01", "2020-02-03", "2020-02-20", "2020-02-25", "一般"),
+                                  ("T01", "2020-05-01", "2020-05-09", None, "重大"),
+                                  ("T02", "2020-06-11", "2020-07-01", "2020-06-30", "一般"),
+                                  ("D01", "2020-11-20", "2020-12-15", None, "一般")]]
+    enf = [{"unit_id": "T03", "inspected_at": "2020-01-06"}, {"unit_id": "T03", "inspected_at": "2020-12-06"}]
+    scores, _, counts = score_months_and_counts(make.accidents(), make.enforcement(*enf), make.hazards(*haz), UNITS, BOOK)
+    args = (2020, scores, make.accidents(), make.hazards(*haz), review(), UNITS, BOOK)
+    summed = assess_year(*args, counts=counts)
+    pd.testing.assert_frame_equal(summed, assess_year(*args), check_exact=True)
+    assert summed["hazards"].nunique() > 1  # the hazards told the units apart

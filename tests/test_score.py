@@ -311,13 +311,16 @@ def test_points_lost_sorted_as_sort_values_whether_or_not_record_ids_decide(tied
         "source_file": rng.choice(["b.xlsx", "a.xlsx", None], n), "source_sheet": "Sheet1",
         "source_row": rng.choice([5, 3, 4], n) if tied else np.arange(n),
     })
-    parts = [lost_points_frame(source.iloc[: n // 2], "B", "overdue", "逾期", 1.0, "deduction"),
-             lost_points_frame(source.iloc[n // 2:], "A", "late", "迟报", 2.0, "deduction")]
+    detail = rng.choice(["一般隐患", "重大隐患", None], n)
+    parts = [lost_points_frame(source.iloc[: n // 2], "B", "overdue", "逾期", 1.0, "deduction", detail[: n // 2]),
+             lost_points_frame(source.iloc[n // 2:], "A", "late", "迟报", 2.0, "deduction", detail[n // 2:])]
     expected = pd.concat(parts, ignore_index=True).sort_values(
         ["period", "unit_id", "component", "rule", "source_file", "source_row", "record_id"],
         kind="mergesort", na_position="first").reset_index(drop=True)
     result = _finish_lost(parts)
     assert result["record_id"].tolist() == expected["record_id"].tolist()
+    # every column, NA included (texts of few values are put in order as codes)
+    pd.testing.assert_frame_equal(result, expected, check_exact=True)
 
 
 def test_index_in_is_get_indexer_for_text():
@@ -327,3 +330,56 @@ def test_index_in_is_get_indexer_for_text():
     for values in (pd.Series(["T02", "X", None, "T01"], dtype="string"), pd.Series(["T02", "X", "T01"], dtype=object),
                    pd.Series([], dtype="string")):
         assert _index_in(values, labels).tolist() == labels.get_indexer(values).tolist()
+
+
+def _month_inputs(book=BOOK):
+    """A random sample's months: grid of counts, indicator values and event tables, as
+    score_months builds them."""
+    from pipeline.events import (accidents_by_month, charged_accidents, inspection_events,
+                                 inspections_by_period, overdue_hazard_events)
+    from pipeline.indicators import indicator_values, period_counts
+    from pipeline.periods import month_periods
+
+    enf, haz, acc = random_sample()
+    hazards = make.hazards(*haz)
+    periods = month_periods("2020-01", "2020-04")
+    inspections = inspection_events(make.enforcement(*enf), book)
+    grid = period_counts(inspections, hazards, UNITS, periods)
+    events = {"inspections": inspections_by_period(inspections, periods),
+              "overdue_hazards": overdue_hazard_events(hazards, periods, book),
+              "accidents": accidents_by_month(charged_accidents(make.accidents(*acc), book), periods)}
+    return grid, indicator_values(grid), events, hazards
+
+
+def test_scores_without_details_are_the_scores_with_them():
+    """score_component(details=False) (the year-end assessment's) gives the same scores without
+    a shortfall or deduction row; the detailed run has both, so the sums were not trivial."""
+    from pipeline.score import score_component
+
+    grid, values, events, _ = _month_inputs()
+    kinds = set()
+    for component in BOOK.components:
+        full, full_lost = score_component(component, grid, values, events)
+        quick, quick_lost = score_component(component, grid, values, events, details=False)
+        pd.testing.assert_frame_equal(quick, full, check_exact=True)
+        assert not quick_lost["kind"].isin(["shortfall", "deduction"]).any()
+        kinds |= set(full_lost["kind"])
+    assert {"shortfall", "deduction"} <= kinds
+
+
+def test_a_years_hazard_counts_are_its_months_counts_added_up():
+    from pipeline.events import inspection_events
+    from pipeline.frames import ensure
+    from pipeline.indicators import COUNTS, period_counts, summed_counts
+    from pipeline.periods import span_period
+
+    grid, _, _, hazards = _month_inputs()
+    months = ["2020-02", "2020-03", "2020-04"]
+    period = span_period("2020", months, pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01"))
+    direct = period_counts(inspection_events(ensure(None, "enforcement"), BOOK), hazards, UNITS, period)
+    summed = summed_counts(grid, months, UNITS, period)
+    assert sorted(summed.columns) == sorted(direct.columns)
+    pd.testing.assert_frame_equal(summed[direct.columns], direct, check_exact=True)
+    assert (summed[["found", "due", "on_time", "major_due"]].sum() > 0).all()  # not all zeros
+    assert (summed[[c for c in COUNTS if c not in ("found", "due", "on_time", "major_due", "major_on_time")]] == 0).all().all()
+    assert summed_counts(grid, ["2020-04", "2020-05"], UNITS, period) is None  # a month it lacks

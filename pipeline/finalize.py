@@ -10,9 +10,6 @@ then the status columns that need the whole batch (a hazard's `overdue`) are com
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
 import pandera.pandas as pandera
@@ -22,6 +19,7 @@ import pyarrow.compute as pc
 from pipeline import arrow_text
 from pipeline.arrow_text import arrow
 from pipeline.clean import ISSUE_COLUMNS, SCRUBBED, SheetResult, empty_issues, scrub
+from pipeline.frames import two_at_a_time
 from pipeline.ingest_rules import IngestRules
 from pipeline.schemas import CLEAN_MODELS, columns_of
 
@@ -351,19 +349,12 @@ def empty_clean(table: str) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=str(column.dtype)) for name, column in schema.columns.items()})
 
 
-THREAD_ROWS = 100_000  # finalize: the tables are worked on two at a time from this many rows in all
-
-
 def _each_table(function, tables: dict[str, pd.DataFrame]) -> dict[str, object]:
-    """{table: function(table, frame)} for the tables with rows, in their order. From THREAD_ROWS
-    rows in all, two tables at a time on threads: their work is sorting, hashing and comparing
-    whole columns, for which numpy, pandas and Arrow let go of the GIL. The outcome does not
-    depend on the threads (each call sees only its own table)."""
+    """{table: function(table, frame)} for the tables with rows, in their order; two tables at a
+    time (`frames.two_at_a_time`; each call sees only its own table)."""
     chosen = {table: frame for table, frame in tables.items() if not frame.empty}
-    if len(chosen) < 2 or sum(map(len, chosen.values())) < THREAD_ROWS or (os.cpu_count() or 1) < 2:
-        return {table: function(table, frame) for table, frame in chosen.items()}
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="finalize") as pool:
-        return dict(zip(chosen, pool.map(function, chosen, chosen.values())))
+    results = two_at_a_time(lambda table: function(table, chosen[table]), list(chosen), sum(map(len, chosen.values())))
+    return dict(zip(chosen, results))
 
 
 def finalize(results: list[SheetResult], rules: IngestRules) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:

@@ -487,17 +487,17 @@ def test_a_text_parquet_read_as_columns_is_prepared_as_its_frame_would_be(tmp_pa
 
 
 def test_tables_finalized_two_at_a_time_give_what_one_after_the_other_gives(run, tmp_path, monkeypatch):
-    """From finalize.THREAD_ROWS rows in all, the batch checks work on two tables at a time; the
+    """From frames.THREAD_ROWS rows in all, the batch checks work on two tables at a time; the
     quirks corpus is below it (one after the other): with the limit at 1 it runs on two threads,
     and every table (quarantine and warnings included) equals the default run's."""
-    from pipeline import finalize
+    from pipeline import frames
 
-    assert sum(run["files"]["rows_read"]) < finalize.THREAD_ROWS
-    monkeypatch.setattr(finalize, "THREAD_ROWS", 1)
-    monkeypatch.setattr(finalize.os, "cpu_count", lambda: 2)
+    assert sum(run["files"]["rows_read"]) < frames.THREAD_ROWS
+    monkeypatch.setattr(frames, "THREAD_ROWS", 1)
+    monkeypatch.setattr(frames.os, "cpu_count", lambda: 2)
     pools = []
-    executor = finalize.ThreadPoolExecutor
-    monkeypatch.setattr(finalize, "ThreadPoolExecutor", lambda **kw: pools.append(kw) or executor(**kw))
+    executor = frames.ThreadPoolExecutor
+    monkeypatch.setattr(frames, "ThreadPoolExecutor", lambda **kw: pools.append(kw) or executor(**kw))
     threaded = run_process(run.raw, tmp_path / "processed")
     assert len(pools) == 2  # the checks, then the validation
     for name, table in run.tables.items():

@@ -383,3 +383,21 @@ def test_a_years_hazard_counts_are_its_months_counts_added_up():
     assert (summed[["found", "due", "on_time", "major_due"]].sum() > 0).all()  # not all zeros
     assert (summed[[c for c in COUNTS if c not in ("found", "due", "on_time", "major_due", "major_on_time")]] == 0).all().all()
     assert summed_counts(grid, ["2020-04", "2020-05"], UNITS, period) is None  # a month it lacks
+
+
+def test_deduction_details_written_per_distinct_combination_are_those_written_per_row():
+    from pipeline.events import DETAILS, describe
+
+    rng = np.random.default_rng(3)
+    n = 200
+    frame = pd.DataFrame({
+        "deadline": pd.Series(pd.to_datetime(rng.choice(["2020-01-05", "2020-02-29", None], n)), dtype="datetime64[us]"),
+        "level": pd.Series(rng.choice(["一般", "重大", None], n), dtype="str"),
+        "enterprise": pd.Series(rng.choice(["甲厂", "乙厂", None], n), dtype="str"),
+        "role": pd.Series(rng.choice(["属地", "行业监管"], n), dtype="string"),
+        "deaths": pd.array(rng.choice([0, 1, 3], n), dtype="Int64"),
+    }).set_axis(pd.RangeIndex(1000, 1000 + n))  # (an index of its own: the rows keep theirs)
+    frame.loc[frame.index[::7], "deaths"] = pd.NA
+    for on, (_, write) in DETAILS.items():
+        pd.testing.assert_series_equal(describe(on, frame), write(frame))
+    assert describe("overdue_hazards", frame).nunique() == 9 and describe("accidents", frame).nunique() == 24

@@ -138,15 +138,20 @@ def accidents_by_month(charged: pd.DataFrame, periods: pd.DataFrame) -> pd.DataF
     return frame.loc[frame["period"].notna()].reset_index(drop=True)
 
 
-def inspections_by_period(inspections: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
-    frame = inspections.assign(period=assign_period(inspections["inspected_at"], periods))
-    return _kept(frame, frame["period"].notna().to_numpy())
+def inspections_by_period(inspections: pd.DataFrame, periods: pd.DataFrame,
+                          coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """The inspections with the label of their period (`period`), those outside every period
+    left out. `coded`: their `periods.period_codes`, when the caller has them already."""
+    codes, labels = coded if coded is not None else period_codes(inspections["inspected_at"], periods)
+    frame = inspections.assign(period=labels_at(labels, codes, inspections.index))
+    return _kept(frame, codes >= 0)
 
 
-def rows_within(frame: pd.DataFrame, column: str, periods: pd.DataFrame) -> pd.DataFrame:
+def rows_within(frame: pd.DataFrame, column: str, periods: pd.DataFrame,
+                coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """The rows of `frame` whose `column` lies in one of `periods`, indexed 0..n-1 (no copy of
-    the data when every row does)."""
-    return _kept(frame, period_codes(frame[column], periods)[0] >= 0)
+    the data when every row does). `coded`: the column's `periods.period_codes`, if known."""
+    return _kept(frame, (coded if coded is not None else period_codes(frame[column], periods))[0] >= 0)
 
 
 def _kept(frame: pd.DataFrame, inside: np.ndarray) -> pd.DataFrame:

@@ -123,7 +123,8 @@ def _group_sums(unit: tuple[np.ndarray, np.ndarray], period: tuple[np.ndarray, n
     return pd.DataFrame(out)
 
 
-def _inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+def _inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame,
+                       coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     frame = inspections  # no copy of the table: every count is a numpy column summed per key
 
     def flag(column: str) -> np.ndarray:
@@ -132,7 +133,8 @@ def _inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame) -> pd.D
     reviewed = frame["file_review_score"].notna().to_numpy()
     legal_ok = flag("legal_review") | ~flag("major_decision")
     mode = frame["mode"]
-    return _group_sums(_coded(frame["unit_id"].astype("string")), period_codes(frame["inspected_at"], periods), {
+    period = coded if coded is not None else period_codes(frame["inspected_at"], periods)
+    return _group_sums(_coded(frame["unit_id"].astype("string")), period, {
         "inspections": np.ones(len(frame)),
         "filed": flag("case_filed"),
         "penalized_filed": flag("penalized") & flag("case_filed"),
@@ -161,12 +163,13 @@ def _hazard_counts(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame
 
 
 def period_counts(inspections: pd.DataFrame, hazards: pd.DataFrame, registry: pd.DataFrame,
-                  periods: pd.DataFrame) -> pd.DataFrame:
+                  periods: pd.DataFrame, coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """The grid of units x periods with every count of COUNTS (0 where nothing happened).
 
-    `inspections` is pipeline.events.inspection_events(enforcement); `hazards` the clean table."""
+    `inspections` is pipeline.events.inspection_events(enforcement); `hazards` the clean table;
+    `coded`: the inspections' `periods.period_codes`, when the caller has them already."""
     grid = period_grid(registry, periods)
-    for part in (_inspection_counts(inspections, periods), _hazard_counts(hazards, periods)):
+    for part in (_inspection_counts(inspections, periods, coded), _hazard_counts(hazards, periods)):
         grid = grid.merge(part, on=KEYS, how="left")
     for column in COUNTS:
         if column not in grid:

@@ -35,7 +35,7 @@ from pipeline.frames import (
     string_join,
 )
 from pipeline.indicators import INDICATORS, KEYS, indicator_values, period_counts
-from pipeline.periods import data_month_range, month_periods
+from pipeline.periods import data_month_range, month_periods, period_codes
 from pipeline.rank import rank_months
 from pipeline.rulebook import Component, Rulebook
 
@@ -263,12 +263,16 @@ def score_months_and_counts(accidents: pd.DataFrame | None, enforcement: pd.Data
     periods = month_periods(*span)
     # Only the inspections of these months count (by inspected_at): a year scored on its own
     # works on its own rows, not on every year's (cost linear in the years, not their square).
-    inspections = inspection_events(rows_within(enforcement, "inspected_at", periods), rulebook)
-    grid = period_counts(inspections, hazards, registry, periods)
+    # The inspections' months, worked out once for the choice of rows, the counts and the events.
+    codes, labels = period_codes(enforcement["inspected_at"], periods)
+    inspections = inspection_events(rows_within(enforcement, "inspected_at", periods, (codes, labels)), rulebook)
+    inside = codes >= 0
+    coded = (codes if inside.all() else codes[inside], labels)  # (the rows of `inspections`)
+    grid = period_counts(inspections, hazards, registry, periods, coded)
     release_memory()  # the counting's per-row temporaries
     values = indicator_values(grid, sorted({i.indicator for c in rulebook.components for i in c.items}))
     events = {
-        "inspections": inspections_by_period(inspections, periods),
+        "inspections": inspections_by_period(inspections, periods, coded),
         "overdue_hazards": overdue_hazard_events(hazards, periods, rulebook),
         "accidents": accidents_by_month(charged_accidents(accidents, rulebook), periods),
     }

@@ -224,3 +224,27 @@ def test_a_years_hazards_counted_from_its_months_counts_as_from_its_records():
     summed = assess_year(*args, counts=counts)
     pd.testing.assert_frame_equal(summed, assess_year(*args), check_exact=True)
     assert summed["hazards"].nunique() > 1  # the hazards told the units apart
+
+
+def test_years_scored_apart_or_together_agree_and_so_do_their_hazard_counts():
+    """Two years of inspections and hazards: scored with one rulebook for both, or one per year
+    (each year's months on their own, the other year's inspections outside them), the tables are
+    the same; and each year's assessment is the one counted from the records."""
+    from pipeline.scoring import score_all
+
+    enf = [{"unit_id": u, "inspected_at": d} for u, d in
+           [("T01", "2019-12-03"), ("T02", "2019-12-20"), ("T01", "2020-01-08"), ("T03", "2020-02-11")]]
+    haz = [{"unit_id": u, "found_at": f, "deadline": d, "rectified_at": r} for u, f, d, r in
+           [("T01", "2019-12-02", "2019-12-10", None), ("T02", "2019-12-05", "2020-01-10", "2020-01-09"),
+            ("T03", "2020-01-15", "2020-02-01", "2020-02-05"), ("T01", "2020-02-02", "2020-02-20", None)]]
+    clean = {"accidents": make.accidents(), "enforcement": make.enforcement(*enf), "hazards": make.hazards(*haz)}
+    together = score_all(clean, UNITS, BOOK)
+    apart = score_all(clean, UNITS, {2019: BOOK, 2020: BOOK})
+    for name, frame in together.items():
+        pd.testing.assert_frame_equal(frame, apart[name], check_exact=True, obj=name)
+    annual = together["annual_assessment"]
+    for year in (2019, 2020):
+        counted = assess_year(year, together["monthly_scores"], clean["accidents"], clean["hazards"], None, UNITS, BOOK)
+        pd.testing.assert_frame_equal(annual.loc[annual["year"] == year].reset_index(drop=True), counted,
+                                      check_exact=True, obj=str(year))
+    assert annual.groupby("year")["hazards"].nunique().min() > 1  # the hazards told units apart

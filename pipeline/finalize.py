@@ -21,7 +21,7 @@ from pipeline.arrow_text import arrow
 from pipeline.clean import ISSUE_COLUMNS, SCRUBBED, SheetResult, empty_issues, scrub
 from pipeline.frames import two_at_a_time
 from pipeline.ingest_rules import IngestRules
-from pipeline.schemas import CLEAN_MODELS, columns_of
+from pipeline.schemas import CLEAN_MODELS, checking_schema, columns_of
 
 DATE_TYPES = ("date", "datetime")
 PRIMARY_DATE = {"accidents": "occurred_at", "enforcement": "inspected_at", "hazards": "found_at"}
@@ -267,7 +267,7 @@ def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     model = CLEAN_MODELS[table]
     frame = frame[columns_of(model)].reset_index(drop=True)
     try:
-        model.validate(frame, lazy=True)
+        checking_schema(model).validate(frame, lazy=True, inplace=True)  # (it changes nothing)
         return frame, empty_issues()
     except pandera.errors.SchemaErrors as error:
         cases = error.failure_cases

@@ -8,6 +8,9 @@ flags `boolean` (NA = not stated), datetimes `datetime64[us]`.
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -132,3 +135,14 @@ CLEAN_MODELS: dict[str, type[Sourced]] = {
 def columns_of(model: type[pa.DataFrameModel]) -> list[str]:
     """Column names of a model, in declaration order (parents first)."""
     return list(model.to_schema().columns)
+
+
+@lru_cache(maxsize=None)
+def checking_schema(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+    """The model's schema for checking a frame of exactly its columns where it is: strict (a
+    column too many is an error, not dropped), so that pandera validates it in place. Otherwise
+    pandera validates a copy (strict="filter" in place is deprecated), and a copy of millions of
+    rows costs time and a few hundred MB at the peak."""
+    schema = copy.deepcopy(model.to_schema())
+    schema.strict = True
+    return schema

@@ -78,3 +78,18 @@ def test_codes_are_narrow_and_na_is_a_code_of_its_own():
     assert codes.dtype == np.int32 and size == 3
     assert codes.tolist() == [0, 2, 1, 0, 2] and missing.tolist() == [False, True, False, False, True]
     assert finalize._narrowest(2**31 - 1) is np.int32 and finalize._narrowest(2**31) is np.int64
+
+
+def test_a_row_failing_the_schema_is_quarantined_and_the_frame_checked_in_place_is_unchanged():
+    frame = hazards(["H1", "H2", "H3"], ["a.xlsx"] * 3)
+    frame["overdue"] = pd.array([False, True, False], dtype="boolean")
+    frame["level"] = pd.Series(["一般", "特大", "重大"], dtype="str")  # 特大: not a hazard level
+    before = frame.copy()
+    kept, issues = finalize.validate("hazards", frame)
+    pd.testing.assert_frame_equal(frame, before)  # validated in place, changed in nothing
+    assert kept["hazard_id"].tolist() == ["H1", "H3"]
+    assert issues[["source_file", "source_row", "table"]].values.tolist() == [["a.xlsx", 5, "hazards"]]
+    assert issues["column"].tolist() == ["level"] and issues["raw_value"].tolist() == ["特大"]
+    assert issues["reason"].iloc[0].startswith("未通过校验(schema check failed): isin")
+    ok, none = finalize.validate("hazards", frame.loc[frame["level"] != "特大"])
+    assert len(ok) == 2 and none.empty

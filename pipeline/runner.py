@@ -29,7 +29,7 @@ from filelock import FileLock
 from pipeline import arrow_text, config
 from pipeline.clean import Registry, SheetPart, clean_batch, prepare_sheet
 from pipeline.errors import InputError
-from pipeline.frames import release_memory
+from pipeline.frames import big_blocks_returned, release_memory
 from pipeline.freshness import MANIFEST, UNCHANGED, fingerprint, list_input_files, rules_files, up_to_date
 from pipeline.ingest_rules import IngestRules, load_ingest_rules
 from pipeline.parse import normalise_text, parse_datetime
@@ -368,6 +368,7 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
     from pipeline.finalize import finalize  # here: it loads pandera, which a run with nothing to do never needs
 
     started = time.perf_counter()
+    big_blocks_returned()
     parts: list[tuple[Path, str, str, SheetPart]] = []
     rows: list[dict] = []
     for number, (path, rel, (sha, read)) in enumerate(_read_inputs(inputs, raw, rules, workers), start=1):

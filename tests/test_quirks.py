@@ -419,12 +419,12 @@ def test_a_workbook_read_as_columns_is_prepared_as_its_frame_would_be(tmp_path):
 
 
 def test_sources_cleaned_two_at_a_time_give_what_one_after_the_other_gives(run, tmp_path, monkeypatch):
-    """A batch this small is cleaned two sources at a time (clean.TWO_AT_A_TIME_ROWS); with the
-    limit at 0 the same raw folder is cleaned one source after the other: every table equal."""
+    """A batch is cleaned two sources at a time (clean.TWO_AT_A_TIME); without it the same raw
+    folder is cleaned one source after the other: every table equal."""
     from pipeline import clean
 
-    assert sum(run["files"]["rows_read"]) <= clean.TWO_AT_A_TIME_ROWS
-    monkeypatch.setattr(clean, "TWO_AT_A_TIME_ROWS", 0)
+    assert clean.TWO_AT_A_TIME
+    monkeypatch.setattr(clean, "TWO_AT_A_TIME", False)
     serial = run_process(run.raw, tmp_path / "processed")
     for name, table in run.tables.items():
         pd.testing.assert_frame_equal(serial[name], table, check_exact=True, obj=name)
@@ -436,7 +436,7 @@ def test_columns_parsed_two_at_a_time_give_what_one_at_a_time_gives(run, tmp_pat
     single one not at all without it): every table equal to the default run's."""
     from pipeline import clean
 
-    monkeypatch.setattr(clean, "TWO_AT_A_TIME_ROWS", 0)
+    monkeypatch.setattr(clean, "TWO_AT_A_TIME", False)
     monkeypatch.setattr(clean, "THREAD_ROWS", 1)
     monkeypatch.setattr(clean.os, "cpu_count", lambda: 2)  # (two threads on a one-core machine too)
     calls = []
@@ -503,3 +503,27 @@ def test_tables_finalized_two_at_a_time_give_what_one_after_the_other_gives(run,
     for name, table in run.tables.items():
         pd.testing.assert_frame_equal(threaded[name], table, check_exact=True, obj=name)
     assert len(run.tables["warnings"]) and len(run.tables["quarantine"])
+
+
+def test_process_has_big_blocks_handed_back_to_the_system(run, tmp_path, monkeypatch):
+    """The command's process sets glibc's mmap threshold once (frames.big_blocks_returned): each
+    array of millions of rows is then returned when freed, and two threads' heaps do not stack
+    their high-water marks into the peak."""
+    from pipeline import frames, runner
+
+    calls = []
+
+    class Libc:
+        def mallopt(self, parameter, value):
+            calls.append((parameter, value))
+            return 1
+
+        def malloc_trim(self, pad):  # (release_memory's)
+            return 1
+
+    monkeypatch.setattr(frames, "_LIBC", Libc())
+    run_process(run.raw, tmp_path / "processed")
+    assert calls == [(-3, 4 << 20)]
+    monkeypatch.setattr(frames, "_LIBC", None)  # (no glibc: nothing to set, nothing fails)
+    frames.big_blocks_returned()
+    assert runner.big_blocks_returned is frames.big_blocks_returned

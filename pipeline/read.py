@@ -426,7 +426,7 @@ def _read_csv(path: Path) -> list[RawSheet]:
     width = max((len(row) for row in csv.reader(head, delimiter=delimiter)), default=1)
     fast = _read_csv_arrow(path, encoding, delimiter, head) if path.stat().st_size >= ARROW_CSV_BYTES else None
     if fast is not None:
-        return [RawSheet(name=path.stem, grid=fast)]
+        return [fast]
     try:
         grid = pd.read_csv(
             path, header=None, names=range(width), dtype="str", keep_default_na=False, na_filter=False,
@@ -450,8 +450,9 @@ def _read_csv(path: Path) -> list[RawSheet]:
     return [RawSheet(name=path.stem, grid=grid.fillna(""))]
 
 
-def _read_csv_arrow(path: Path, encoding: str, delimiter: str, head: list[str]) -> pd.DataFrame | None:
-    """A big UTF-8 CSV read by pyarrow's multi-threaded reader, giving the grid `pd.read_csv` gives.
+def _read_csv_arrow(path: Path, encoding: str, delimiter: str, head: list[str]) -> RawSheet | None:
+    """A big UTF-8 CSV read by pyarrow's multi-threaded reader: the sheet `pd.read_csv`'s grid
+    would give, as Arrow columns (RawSheet.columns; no frame of millions of rows is built).
 
     The lines above the table (title, 填报单位 line) are parsed from `head`; pyarrow reads from the
     first line of the block of equally wide rows that runs to the end of `head`. None (and the
@@ -485,9 +486,11 @@ def _read_csv_arrow(path: Path, encoding: str, delimiter: str, head: list[str]) 
                 convert_options=pcsv.ConvertOptions(column_types={n: pa.large_string() for n in names}, strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    top = pd.DataFrame([row + [""] * (width - len(row)) for row in rows[:start]], columns=range(width), dtype="str")
-    body = pd.DataFrame({c: pd.array(table.column(c), dtype="str") for c in range(width)})
-    return pd.concat([top, body], ignore_index=True) if start else body
+    top = [row + [""] * (width - len(row)) for row in rows[:start]]  # (the lines above the block)
+    columns = [pa.chunked_array([pa.array([row[j] for row in top], pa.large_string()), *table.column(j).chunks],
+                                pa.large_string()) for j in range(width)]
+    head = top + [[row[name] for name in names] for row in table.slice(0, max(HEAD_ROWS - start, 0)).to_pylist()]
+    return RawSheet(name=path.stem, head=head, columns=columns, height=start + table.num_rows)
 
 
 def _delimiter(lines: list[str]) -> str:

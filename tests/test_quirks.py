@@ -527,3 +527,23 @@ def test_process_has_big_blocks_handed_back_to_the_system(run, tmp_path, monkeyp
     monkeypatch.setattr(frames, "_LIBC", None)  # (no glibc: nothing to set, nothing fails)
     frames.big_blocks_returned()
     assert runner.big_blocks_returned is frames.big_blocks_returned
+
+
+def test_a_big_csv_read_as_arrow_columns_is_the_grid_the_general_reader_gives(tmp_path, monkeypatch):
+    """A CSV of ARROW_CSV_BYTES or more is read by pyarrow into Arrow columns (title lines above
+    the table included, as the first rows); it is the sheet pd.read_csv's grid gives."""
+    from pipeline import read
+
+    path = tmp_path / "执法检查_202003.csv"
+    lines = ["2020年3月执法检查情况统计表", "填报单位:东湖办事处", "单位,被检查单位,检查日期,备注"]
+    lines += [f'东湖办事处,"企业{i},分厂",2020-03-{i % 28 + 1:02d},{"" if i % 3 else "复查"}' for i in range(150)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    monkeypatch.setattr(read, "ARROW_CSV_BYTES", 0)
+    fast = read.read_file(path)[0]
+    monkeypatch.setattr(read, "ARROW_CSV_BYTES", 1 << 40)
+    general = read.read_file(path)[0]
+    assert fast.columns is not None and general.columns is None  # (each reader was the one meant)
+    pd.testing.assert_frame_equal(fast.table(), general.table())
+    assert fast.rows == general.rows == 153
+    assert fast.head == general.table().head(read.HEAD_ROWS).to_numpy().tolist()
+    assert fast.head[0][0] == "2020年3月执法检查情况统计表" and fast.head[3][1] == "企业0,分厂"

@@ -113,9 +113,36 @@ def period_codes(dates: pd.Series, periods: pd.DataFrame) -> tuple[np.ndarray, n
     starts = ordered["start"].to_numpy(dtype=UNIT)
     ends = ordered["end"].to_numpy(dtype=UNIT)
     values = pd.Series(dates).astype(UNIT).to_numpy()
+    by_day = _by_day(starts, ends)
+    if by_day is not None:  # (months, years: periods of whole days)
+        first, table = by_day
+        offset = (values.astype("datetime64[D]") - first).view(np.int64)  # NaT: far below 0
+        inside = (offset >= 0) & (offset < len(table))
+        return np.where(inside, table[np.where(inside, offset, 0)], -1), labels
     known = ~np.isnat(values)
     # NaT would sort anywhere; search with the first start instead and mask the result out.
     position = np.searchsorted(starts, np.where(known, values, starts[0]), side="right") - 1
     safe = np.clip(position, 0, len(starts) - 1)
     inside = known & (position >= 0) & (values < ends[safe])
     return np.where(inside, safe, -1).astype(np.int64), labels
+
+
+DAY_TABLE_DAYS = 40_000  # `_by_day`: periods spanning up to about a century
+
+
+def _by_day(starts: np.ndarray, ends: np.ndarray) -> tuple[np.datetime64, np.ndarray] | None:
+    """For periods that start and end at midnight: (their first day, the position of the period
+    holding each day from it on, -1 for none), so that a date's period is a look-up by its day
+    (a date's time cannot move it across a midnight boundary), not a binary search of millions of
+    dates. None for other periods, or when they span more than DAY_TABLE_DAYS days."""
+    day = np.int64(86_400_000_000)  # microseconds (UNIT)
+    if not ((starts.view(np.int64) % day == 0).all() and (ends.view(np.int64) % day == 0).all()):
+        return None
+    first = starts.min().astype("datetime64[D]")
+    span = int((ends.max().astype("datetime64[D]") - first).astype(np.int64))
+    if span > DAY_TABLE_DAYS:
+        return None
+    table = np.full(span, -1, dtype=np.int64)
+    for position, (start, end) in enumerate(zip(starts.astype("datetime64[D]"), ends.astype("datetime64[D]"))):
+        table[int((start - first).astype(np.int64)):int((end - first).astype(np.int64))] = position
+    return first, table

@@ -415,9 +415,11 @@ def score_tables(tables: dict[str, pd.DataFrame], files: pd.DataFrame, registry:
     from pipeline.scoring import score_all
     from pipeline.submissions import track_submissions
 
-    # Each date column's years on their own (no concatenated column of millions of dates).
+    # Every year from the first date to the last (score_all scores each of them), each date
+    # column's ends on their own (no concatenated column of millions of dates).
     dates = [tables[t][c] for t, c in (("accidents", "occurred_at"), ("enforcement", "inspected_at"), ("hazards", "found_at"))]
-    years = sorted({int(y) for d in dates for y in d.dt.year.dropna().unique()}) or [pd.Timestamp.now().year]
+    ends = [e for d in dates for e in (d.min(), d.max()) if pd.notna(e)]
+    years = list(range(min(ends).year, max(ends).year + 1)) if ends else [pd.Timestamp.now().year]
     books = {year: load_rulebook(rulebook_for_year(rules_dir, year)) for year in years}
     scored = score_all(tables, registry, books)
     periods = sorted(scored["monthly_scores"]["period"].astype(str).unique())

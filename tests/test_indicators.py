@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import factories as make
 from pipeline.events import charged_accidents, inspection_events, overdue_hazard_events
@@ -175,3 +176,25 @@ def test_a_years_scoring_works_on_that_years_inspections_only():
     assert np.shares_memory(again["inspected_at"].to_numpy(), inside["inspected_at"].to_numpy())
     # Counting the year's rows alone gives the counts of the whole table.
     pd.testing.assert_frame_equal(counts(inside), counts(table))
+
+
+def test_periods_of_whole_days_are_looked_up_by_day_as_searched():
+    """period_codes looks a date's period up by its day when every period starts and ends at
+    midnight; the binary search (other periods, or a span past DAY_TABLE_DAYS) gives the same."""
+    from pipeline import periods
+
+    rng = np.random.default_rng(5)
+    micro = rng.integers(0, 500 * 86_400_000_000, 20_000)
+    micro[:4] = [0, 86_400_000_000 - 1, 12 * 86_400_000_000, 12 * 86_400_000_000 - 1]  # either side of midnight
+    dates = pd.Series(pd.Timestamp("2019-12-20") + pd.to_timedelta(micro, unit="us")).astype("datetime64[us]")
+    dates[::50] = pd.NaT
+    gaps = pd.concat([month_periods("2020-01", "2020-02"), month_periods("2020-05", "2020-05")], ignore_index=True)
+    year = span_period("2020", [], pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01"))
+    odd = gaps.assign(end=gaps["end"] - pd.Timedelta(hours=1))  # not at midnight: searched
+    for chosen in (month_periods("2020-01", "2020-12"), gaps, year, odd):
+        looked_up = periods.period_codes(dates, chosen)[0]
+        assert (periods._by_day(chosen["start"].to_numpy(), chosen["end"].to_numpy()) is None) == (chosen is odd)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(periods, "DAY_TABLE_DAYS", 0)  # (every span too long: searched)
+            searched = periods.period_codes(dates, chosen)[0]
+        assert (looked_up == searched).all() and (looked_up >= 0).any() and (looked_up < 0).any()

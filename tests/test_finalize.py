@@ -93,3 +93,22 @@ def test_a_row_failing_the_schema_is_quarantined_and_the_frame_checked_in_place_
     assert issues["reason"].iloc[0].startswith("未通过校验(schema check failed): isin")
     ok, none = finalize.validate("hazards", frame.loc[frame["level"] != "特大"])
     assert len(ok) == 2 and none.empty
+
+
+def test_the_same_record_in_several_files_is_kept_from_the_last_file_it_is_in():
+    """Random hazards without ids in three files, natural keys repeating within and across
+    files: exactly the rows of each key outside the key's last file (in submission order) go."""
+    rng = np.random.default_rng(11)
+    n = 600
+    files = np.sort(rng.choice(["a.xlsx", "b.xlsx", "c.xlsx"], n))  # submission order: by file
+    frame = hazards([None] * n, list(files))
+    frame["enterprise"] = pd.Series([f"企业{i}" for i in rng.integers(0, 40, n)], dtype="str")
+    frame["found_at"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 3, n), unit="D")
+    frame["rectified_at"] = pd.Timestamp("2020-02-01") + pd.to_timedelta(np.arange(n), unit="min")  # no identical rows
+    kept, issues = finalize.drop_duplicates("hazards", frame, RULES)
+    key = frame["enterprise"] + frame["found_at"].astype("str")
+    last_file = pd.Series(files).groupby(key.to_numpy()).transform("last").to_numpy()
+    expected_lost = frame.loc[files != last_file, "source_row"].tolist()
+    assert sorted(issues["source_row"].tolist()) == expected_lost and 0 < len(expected_lost) < n
+    assert len(kept) + len(issues) == n
+    assert issues["reason"].str.contains(r"\(same record in another file or sheet\),保留 [bc]\.xlsx Sheet1 第\d+行").all()

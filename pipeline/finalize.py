@@ -128,24 +128,14 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         if len(rows) < 2:
             return
         keys = key[rows]
+        shared = _repeated(keys)  # a key met once neither loses nor wins against another row
+        if not shared.any():
+            return
+        rows, keys = rows[shared], keys[shared]
         if across_sheets:  # the rows of the key's last sheet win; earlier sheets' rows are duplicates
-            # Natural keys repeat a lot (an enterprise inspected every week): one factorize says
-            # which keys repeat and where each key's last row is (rows are in submission order).
-            codes, uniques = pd.factorize(keys)
-            shared = np.bincount(codes, minlength=len(uniques))[codes] > 1
-            if not shared.any():
-                return
-            last = np.full(len(uniques), -1, dtype=np.int64)
-            np.maximum.at(last, codes, np.arange(len(rows)))
-            sheets = sheet_keys[rows]
-            losing = (sheets != sheets[last[codes]])[shared]
-            del codes, last, sheets
-            rows, keys = rows[shared], keys[shared]
+            sheets = pd.Series(sheet_keys[rows])
+            losing = (sheets != sheets.groupby(keys).transform("last")).to_numpy()
         else:
-            shared = _repeated(keys)  # a key met once neither loses nor wins against another row
-            if not shared.any():
-                return
-            rows, keys = rows[shared], keys[shared]
             losing = pd.Series(keys).duplicated(keep="last").to_numpy()
         if not losing.any():
             return

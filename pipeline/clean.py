@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from pipeline import arrow_text, parse
-from pipeline.frames import release_memory
+from pipeline.frames import big_blocks_in_effect, release_memory
 from pipeline.ingest_rules import IngestRules, SourceSpec
 from pipeline.layout import SCAN_ROWS, Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows, source_aliases
 from pipeline.read import EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet, column_letter
@@ -190,6 +190,7 @@ def prepare_sheet(sheet: RawSheet, file_name: str, rules: IngestRules) -> SheetP
 
 
 TWO_AT_A_TIME = True  # clean_batch: sources cleaned two at a time (False: one after the other)
+TWO_AT_A_TIME_ROWS = 1_000_000  # ... at any size where big blocks go back to the system, else up to this
 
 
 def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) -> list[SheetResult]:
@@ -198,15 +199,19 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
     Per-sheet work is only layout detection; the per-row work runs once per source over all
     sheets, so a year of several hundred small workbooks costs little more than one big one.
     Each part's `summary` and `meta` are completed in place (each part belongs to one source).
-    Two sources are cleaned at a time on threads; a single source has its columns parsed two at
-    a time instead.
+    Two sources are cleaned at a time on threads (beyond TWO_AT_A_TIME_ROWS body rows only
+    where `frames.big_blocks_returned` has taken effect); a source cleaned alone has its columns
+    parsed two at a time instead.
     """
     jobs = [(members, spec) for name, spec in rules.sources.items()
             if (members := [p for p in parts if p.source == name and p.cells is not None])]
-    if len(jobs) > 1 and TWO_AT_A_TIME:
+    rows = sum(len(p.rows) for members, _ in jobs for p in members)
+    if (len(jobs) > 1 and TWO_AT_A_TIME and (os.cpu_count() or 1) >= 2
+            and (rows <= TWO_AT_A_TIME_ROWS or big_blocks_in_effect())):
         # Two sources at a time, on both cores (their work is mostly per-column, and pandas and
         # Arrow let go of the GIL for much of it): 5·10^6 rows 5.8 -> 5.1 s, at no cost in peak
-        # memory once big blocks go back to the system when freed (frames.big_blocks_returned).
+        # memory once big blocks go back to the system when freed (frames.big_blocks_returned;
+        # without it, millions of rows are cleaned one source at a time, for the peak's sake).
         # Results in the sources' order: the outcome is that of one after the other.
         pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
         try:
@@ -214,7 +219,7 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
         finally:  # after an error (or Ctrl-C) the sources not yet started are not cleaned
             pool.shutdown(wait=True, cancel_futures=True)
     results = []
-    for members, spec in jobs:
+    for members, spec in jobs:  # one source at a time, each with its columns parsed two at a time
         results.append(_clean_source(members, spec, rules, registry, threads=min(2, os.cpu_count() or 1)))
         release_memory()  # this source's raw cells: back to the system
     return results

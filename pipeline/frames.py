@@ -1,5 +1,6 @@
-"""Small frame helpers shared by the scoring stages: empty clean tables, the deductions layout,
-and joining per-row labels."""
+"""Small frame helpers shared by the stages: empty clean tables, the deductions layout, joining
+per-row labels; and the process-level helpers of the big runs: two tables at a time on threads,
+memory handed back to the system (between stages, and big blocks as soon as they are freed)."""
 
 from __future__ import annotations
 
@@ -133,8 +134,11 @@ def two_at_a_time(function: Callable, items: Sequence, rows: int) -> list:
     the outcome does not depend on the threads as long as each call changes nothing it shares."""
     if len(items) < 2 or rows < THREAD_ROWS or (os.cpu_count() or 1) < 2:
         return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="two") as pool:
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="two")
+    try:
         return list(pool.map(function, items))
+    finally:  # after an error (or Ctrl-C) the items not yet started are not worked on
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 try:
@@ -148,16 +152,28 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MMAP_THRESHOLD = 4 << 20
 
 
-def big_blocks_returned() -> None:
+_BIG_BLOCKS: list[bool] = []  # whether big_blocks_returned took effect in this process
+
+
+def big_blocks_returned() -> bool:
     """Have the C allocator (numpy's) map each block of MMAP_THRESHOLD bytes or more on its own,
     and so give it back to the system as soon as it is freed. glibc otherwise raises that
     threshold whenever such a block is freed (up to 32 MiB), after which the arrays of a few
     million rows (12-24 MB) come from its heaps and stay in them when freed; with two threads at
     work, each with a heap of its own, the process's resident peak holds both heaps' high-water
-    marks. 5·10^6 rows: peak 2130 -> 2048 MiB, no measurable cost in time. Process-wide and
-    lasting (the command's own process calls it); not on other C libraries."""
-    if _LIBC is not None and hasattr(_LIBC, "mallopt"):
-        _LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    marks. 5·10^6 rows: peak 2130 -> 2048 MiB, no measurable cost in time.
+    Process-wide and lasting: `runner.process` calls it at the start of each run, in whatever
+    process runs it (the command line's, the report command's, a test's). True when in effect
+    (glibc took the setting); False on other C libraries, where nothing changes."""
+    if not _BIG_BLOCKS:
+        _BIG_BLOCKS.append(bool(_LIBC is not None and hasattr(_LIBC, "mallopt")
+                                and _LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1))
+    return _BIG_BLOCKS[0]
+
+
+def big_blocks_in_effect() -> bool:
+    """Whether big_blocks_returned has taken effect in this process (it changes nothing itself)."""
+    return bool(_BIG_BLOCKS and _BIG_BLOCKS[0])
 
 
 def release_memory() -> None:

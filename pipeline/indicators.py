@@ -27,7 +27,7 @@ KEYS = ["unit_id", "period"]
 COUNTS = ["inspections", "filed", "penalized_filed", "random", "cross", "reviewed", "review_sum",
           "hazards_found", "quality_ok", "publicized", "recorded", "major", "major_reviewed",
           "found", "due", "on_time", "major_due", "major_on_time"]
-HAZARD_COUNTS = ["found", "due", "on_time", "major_due", "major_on_time"]  # (from hazard records alone)
+HAZARD_COUNTS = ("found", "due", "on_time", "major_due", "major_on_time")  # (from hazard records alone)
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
@@ -179,7 +179,7 @@ def period_counts(inspections: pd.DataFrame, hazards: pd.DataFrame, registry: pd
 
 
 def summed_counts(counts: pd.DataFrame, months: list[str], registry: pd.DataFrame,
-                  period: pd.DataFrame, columns: list[str] = HAZARD_COUNTS) -> pd.DataFrame | None:
+                  period: pd.DataFrame, columns: tuple[str, ...] = HAZARD_COUNTS) -> pd.DataFrame | None:
     """`period_counts` for one period made of whole months, from the months' own counts (the
     rows of `period_counts` over months, `counts`): `columns` summed over `months`, every other
     count 0 (as when no record of that kind is given). Counts are whole numbers, so the sums are
@@ -189,7 +189,7 @@ def summed_counts(counts: pd.DataFrame, months: list[str], registry: pd.DataFram
     if set(chosen["period"].unique()) != set(months):
         return None
     grid = period_grid(registry, period)
-    sums = chosen.groupby("unit_id")[columns].sum()
+    sums = chosen.groupby("unit_id")[list(columns)].sum()
     for column in COUNTS:
         grid[column] = grid["unit_id"].map(sums[column]).fillna(0).astype(float) if column in columns else 0.0
     return grid

@@ -105,7 +105,8 @@ def labels_at(labels: np.ndarray, codes: np.ndarray, index: pd.Index | None = No
 
 def period_codes(dates: pd.Series, periods: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """`assign_period` as integers: (per date, the position of its period in `labels`, -1 outside
-    every period or for NA; the periods' labels, object array). Counting by period needs no text."""
+    every period or for NA; the periods' labels, object array). Counting by period needs no text.
+    `periods` must not overlap (months, or one span: every caller's)."""
     if periods.empty:
         return np.full(len(dates), -1, dtype=np.int64), np.array([], dtype=object)
     ordered = periods.sort_values("start")

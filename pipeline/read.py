@@ -57,11 +57,12 @@ class RawSheet:
     the analyst's 1-based row number of table position i is `first_row + len(preamble) + i`.
     `merged` lists merged ranges ((r0, c0), (r1, c1)) in table coordinates, inclusive.
 
-    A workbook's sheet comes as `columns` (each column's cells as Arrow text, "" for an empty
-    cell) and `head` (its first HEAD_ROWS rows as lists of text), the frame `grid` being built
-    only when something asks for it: recognising a sheet and cutting out its body need neither,
-    and a frame per sheet costs milliseconds, seconds for a month's hundreds of workbooks.
-    Other readers give `grid` itself. Read the sheet through `table()` and `rows`, never `grid`
+    A workbook's sheet, a Parquet export of text and a big CSV read by pyarrow come as `columns`
+    (each column's cells as Arrow text, "" for an empty cell) and `head` (its first HEAD_ROWS
+    rows as lists of text), the frame `grid` being built only when something asks for it:
+    recognising a sheet and cutting out its body need neither, and a frame per sheet costs
+    milliseconds (seconds for a month's hundreds of workbooks), a frame of millions of rows a
+    copy of every number column. Other readers give `grid` itself. Read the sheet through `table()` and `rows`, never `grid`
     (None until built); whoever changes the table sets `grid` and drops the rest.
     """
 

@@ -121,12 +121,14 @@ def _rule_rows(component: Component, rules, events: dict[str, pd.DataFrame], kin
 
 def _rule_points(rules, events: dict[str, pd.DataFrame], keys: pd.DataFrame) -> np.ndarray:
     """Points the rules' events take from each row of `keys`: what the rows of `_rule_rows` add
-    up to (the same events, summed in the same order), without writing a row for each event."""
+    up to (the same events, summed in the same order; an event whose `per` value is missing
+    takes nothing, as its row, with NA points, is not kept there), without a row per event."""
     positions, weights = [], []
     for _, frame, rows, _, points in _hits(rules, events):
         position = _locate(keys, frame[KEYS].iloc[rows])
-        positions.append(position[position >= 0])
-        weights.append(points[position >= 0])
+        counted = (position >= 0) & ~np.isnan(points)
+        positions.append(position[counted])
+        weights.append(points[counted])
     if not positions:
         return np.zeros(len(keys))
     return np.bincount(np.concatenate(positions), weights=np.concatenate(weights), minlength=len(keys))

@@ -248,3 +248,31 @@ def test_years_scored_apart_or_together_agree_and_so_do_their_hazard_counts():
         pd.testing.assert_frame_equal(annual.loc[annual["year"] == year].reset_index(drop=True), counted,
                                       check_exact=True, obj=str(year))
     assert annual.groupby("year")["hazards"].nunique().min() > 1  # the hazards told units apart
+
+
+def test_a_year_without_data_between_two_with_data_is_scored_by_its_own_rulebook(tmp_path):
+    """score_tables loads a rulebook for every year from the first date to the last: the months
+    of a year with no record at all (scored as every month between is) use that year's rulebook
+    when the office has one, as every other month does; later years carry the latest forward."""
+    import re
+
+    from pipeline import config
+    from pipeline.runner import FILES_COLUMNS, score_tables
+
+    text = (config.RULES_DIR / "rulebook-2020.toml").read_text("utf-8")
+    for year, version in ((2019, "2019.1"), (2020, "2020.9")):
+        (tmp_path / f"rulebook-{year}.toml").write_text(
+            re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', text), "utf-8")
+    enforcement = make.enforcement({"unit_id": "T01", "inspected_at": "2019-12-02"},
+                                   {"unit_id": "T02", "inspected_at": "2021-01-05"})
+    tables = {"accidents": make.accidents(), "enforcement": enforcement, "hazards": make.hazards(),
+              "annual_review": make.annual_review()}
+    files = pd.DataFrame({c: pd.Series(dtype="str") for c in FILES_COLUMNS})  # (no file rows needed)
+    for column in ("file_mtime", "report_date"):
+        files[column] = files[column].astype("datetime64[us]")
+    scored = score_tables(tables, files, UNITS, rules_dir=tmp_path)
+    monthly = scored["monthly_scores"]
+    version = monthly.groupby(monthly["period"].str.slice(0, 4))["rulebook_version"].unique()
+    assert {year: list(v) for year, v in version.items()} == {"2019": ["2019.1"], "2020": ["2020.9"], "2021": ["2020.9"]}
+    annual = scored["annual_assessment"].drop_duplicates("year").set_index("year")["rulebook_version"]
+    assert annual.to_dict() == {2019: "2019.1", 2020: "2020.9", 2021: "2020.9"}

@@ -506,10 +506,15 @@ def test_tables_finalized_two_at_a_time_give_what_one_after_the_other_gives(run,
 
 
 def test_process_has_big_blocks_handed_back_to_the_system(run, tmp_path, monkeypatch):
-    """The command's process sets glibc's mmap threshold once (frames.big_blocks_returned): each
+    """`process` sets glibc's mmap threshold once per process (frames.big_blocks_returned): each
     array of millions of rows is then returned when freed, and two threads' heaps do not stack
-    their high-water marks into the peak."""
-    from pipeline import frames, runner
+    their high-water marks into the peak. Without glibc nothing is set and nothing fails; big
+    batches are then cleaned one source at a time."""
+    import ctypes
+    import sys
+    import threading
+
+    from pipeline import clean, frames
 
     calls = []
 
@@ -522,11 +527,30 @@ def test_process_has_big_blocks_handed_back_to_the_system(run, tmp_path, monkeyp
             return 1
 
     monkeypatch.setattr(frames, "_LIBC", Libc())
+    monkeypatch.setattr(frames, "_BIG_BLOCKS", [])
+    assert not frames.big_blocks_in_effect()
     run_process(run.raw, tmp_path / "processed")
-    assert calls == [(-3, 4 << 20)]
-    monkeypatch.setattr(frames, "_LIBC", None)  # (no glibc: nothing to set, nothing fails)
-    frames.big_blocks_returned()
-    assert runner.big_blocks_returned is frames.big_blocks_returned
+    run_process(run.raw, tmp_path / "again")
+    assert calls == [(-3, 4 << 20)] and frames.big_blocks_in_effect()  # once per process
+    monkeypatch.setattr(frames, "_LIBC", None)
+    monkeypatch.setattr(frames, "_BIG_BLOCKS", [])
+    assert frames.big_blocks_returned() is False and not frames.big_blocks_in_effect()
+    # without it, a batch past TWO_AT_A_TIME_ROWS is cleaned one source after the other
+    monkeypatch.setattr(clean, "TWO_AT_A_TIME_ROWS", 0)
+    threads = []
+    clean_source = clean._clean_source
+    monkeypatch.setattr(clean, "_clean_source", lambda *a, **k: threads.append(threading.current_thread())
+                        or clean_source(*a, **k))
+    alone = run_process(run.raw, tmp_path / "alone")
+    assert len(threads) > 1 and set(threads) == {threading.main_thread()}
+    for name, table in run.tables.items():
+        pd.testing.assert_frame_equal(alone[name], table, check_exact=True, obj=name)
+    try:
+        libc = ctypes.CDLL("libc.so.6") if sys.platform.startswith("linux") else None
+    except OSError:  # (not glibc)
+        libc = None
+    if libc is not None and hasattr(libc, "mallopt"):  # the real glibc takes the setting
+        assert libc.mallopt(-3, 4 << 20) == 1
 
 
 def test_a_big_csv_read_as_arrow_columns_is_the_grid_the_general_reader_gives(tmp_path, monkeypatch):

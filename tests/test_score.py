@@ -10,6 +10,7 @@ import pytest
 
 import factories as make
 from pipeline.frames import DEDUCTION_COLUMNS
+from pipeline.events import matches
 from pipeline.score import SCORE_COLUMNS, item_table, score_months
 
 BOOK = make.rulebook()
@@ -401,3 +402,22 @@ def test_deduction_details_written_per_distinct_combination_are_those_written_pe
     for on, (_, write) in DETAILS.items():
         pd.testing.assert_series_equal(describe(on, frame), write(frame))
     assert describe("overdue_hazards", frame).nunique() == 9 and describe("accidents", frame).nunique() == 24
+
+
+def test_an_event_whose_per_value_is_missing_takes_nothing_with_or_without_details():
+    """A deduction `per` a column (C's per death) on an event whose value is missing: its row's
+    points are NA and it is not kept, so it takes nothing; the score without details agrees."""
+    from pipeline.score import score_component
+
+    grid, values, events, _ = _month_inputs()
+    component = next(c for c in [*BOOK.components, BOOK.annual.accidents] if any(r.per for r in c.deductions))
+    rule = next(r for r in component.deductions if r.per)
+    table = events[rule.on]
+    hit = np.flatnonzero(matches(table, rule.where))
+    assert len(hit), "the sample needs an event of the rule"
+    events = dict(events, **{rule.on: table.assign(**{rule.per: table[rule.per].astype("Float64")})})
+    events[rule.on].loc[hit[0], rule.per] = pd.NA
+    full, lost = score_component(component, grid, values, events)
+    quick, _ = score_component(component, grid, values, events, details=False)
+    pd.testing.assert_frame_equal(quick, full, check_exact=True)
+    assert full["score"].notna().all()

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from pipeline import arrow_text, parse
-from pipeline.frames import big_blocks_in_effect, release_memory
+from pipeline.frames import big_blocks_in_effect, release_memory, two_at_a_time
 from pipeline.ingest_rules import IngestRules, SourceSpec
 from pipeline.layout import SCAN_ROWS, Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows, source_aliases
 from pipeline.read import EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet, column_letter
@@ -279,10 +279,8 @@ def _filled_text(chunk: pa.Array) -> pa.Array:
 def _distinct_columns(columns: dict[str, pd.Series]) -> dict[str, tuple[np.ndarray | None, pd.Series]]:
     """`parse.distinct_values` of each column, two at a time: Arrow's hashing releases the GIL,
     so the two cores factorize two columns at once. The result does not depend on the threads."""
-    if len(columns) < 2 or len(next(iter(columns.values()))) < 100_000:
-        return {name: parse.distinct_values(column) for name, column in columns.items()}
-    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        return dict(zip(columns, pool.map(parse.distinct_values, columns.values())))
+    rows = len(next(iter(columns.values()))) if columns else 0
+    return dict(zip(columns, two_at_a_time(parse.distinct_values, list(columns.values()), rows, THREAD_ROWS)))
 
 
 def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetPart], spec: SourceSpec):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from pipeline.frames import combined_codes
 from pipeline.periods import UNIT, assign_period, labels_at, period_codes
 
 if TYPE_CHECKING:  # the rulebook's checks import the indicators, which import this module
@@ -184,19 +185,9 @@ def describe(on: str, frame: pd.DataFrame) -> pd.Series:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
     if len(frame) < 2:
         return write(frame)
-    key, size = np.zeros(len(frame), dtype=np.int64), 1
-    for column in columns:
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)  # (NA: a value of its own)
-        if size * (len(uniques) + 1) >= 2**62:
-            key, size = _renumbered(key)
-        key, size = key * (len(uniques) + 1) + codes, size * (len(uniques) + 1)
-    codes, uniques = pd.factorize(key)
+    coded = [pd.factorize(frame[column], use_na_sentinel=False) for column in columns]  # (NA: a value)
+    codes, uniques = pd.factorize(combined_codes([(codes, len(uniques)) for codes, uniques in coded]))
     one = np.empty(len(uniques), dtype=np.int64)
     one[codes] = np.arange(len(frame))  # a row of each combination (any: they write one text)
     text = write(frame.iloc[one])
     return pd.Series(text.array.take(codes), index=frame.index, dtype=text.dtype, name=text.name)
-
-
-def _renumbered(key: np.ndarray) -> tuple[np.ndarray, int]:
-    codes, uniques = pd.factorize(key)
-    return codes.astype(np.int64), max(len(uniques), 1)

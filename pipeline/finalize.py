@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from pipeline import arrow_text
 from pipeline.arrow_text import arrow
 from pipeline.clean import ISSUE_COLUMNS, SCRUBBED, SheetResult, empty_issues, scrub
-from pipeline.frames import two_at_a_time
+from pipeline.frames import combined_codes, two_at_a_time
 from pipeline.ingest_rules import IngestRules
 from pipeline.schemas import CLEAN_MODELS, checking_schema, columns_of
 
@@ -116,7 +116,7 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
     codes: dict[str, tuple[np.ndarray, int]] = {c: (ordered(v), int(v.max()) + 1 if len(v) else 0)
                                                 for c, v in zip(ordering[1:3], sort_codes[1:3])}
     del sort_codes
-    sheet_keys = _combined([codes["source_file"], codes["source_sheet"]])
+    sheet_keys = combined_codes([codes["source_file"], codes["source_sheet"]])
 
     def where(rows: np.ndarray) -> pd.Series:
         taken = frame[["source_file", "source_sheet", "source_row"]].take(positions(rows))
@@ -158,14 +158,14 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         present &= ~ordered(missing)
     if natural:
         label = "、".join(spec.columns[c].header for c in natural)
-        mark(_combined([codes[c] for c in natural]), present,
+        mark(combined_codes([codes[c] for c in natural]), present,
              f"重复提交:{label}相同(same record in another file or sheet)", across_sheets=True)
     # Identical rows share their sheet and natural key, and (as rows with one usable id were
     # settled above) lack a usable id: only rows like that need their whole content compared.
     candidates = keep & ~usable
     if natural and candidates.any():
         first_cut = np.flatnonzero(candidates)
-        shared = _repeated(_combined([(c[first_cut], size) for c, size in
+        shared = _repeated(combined_codes([(c[first_cut], size) for c, size in
                                       (codes[k] for k in ["source_file", "source_sheet", *natural])]))
         candidates[:] = False
         candidates[first_cut[shared]] = True
@@ -174,7 +174,7 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         content = ["source_file", "source_sheet", *[c for c in spec.columns if c in frame]]
         subset = frame[content].take(positions(rows))
         content_key = np.zeros(n, dtype=np.int64)
-        content_key[rows] = _combined([(codes, size) for codes, _, size in (_codes(subset[c]) for c in content)])
+        content_key[rows] = combined_codes([(codes, size) for codes, _, size in (_codes(subset[c]) for c in content)])
         mark(content_key, candidates, "重复行:与同一表中另一行完全相同(identical row)", across_sheets=False)
 
     lost = np.flatnonzero(~keep)
@@ -208,20 +208,6 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
 def _narrowest(size: int) -> type:
     """int32 for codes below 2**31 (half the memory of int64 for a column of millions)"""
     return np.int32 if size < 2**31 else np.int64
-
-
-def _combined(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
-    """One int64 per row, equal exactly when every part's code is equal (parts: (codes in
-    [0, size), size)); refactorized whenever the product of sizes would overflow."""
-    key, size = parts[0][0].astype(np.int64), max(parts[0][1], 1)
-    for codes, count in parts[1:]:
-        count = max(count, 1)
-        if size * count >= 2**62:
-            key, uniques = pd.factorize(key)
-            size = max(len(uniques), 1)
-        key = key * count + codes
-        size *= count
-    return key
 
 
 def _repeated(keys: np.ndarray) -> np.ndarray:

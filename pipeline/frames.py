@@ -124,15 +124,30 @@ def fixed(values: np.ndarray | pd.Series, decimals: int = 2, missing: str = "无
     return np.where(np.isnan(values), missing, text)
 
 
+def combined_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One int64 per row, equal exactly when every part's code is equal (parts: (codes in
+    [0, size), size)); refactorized whenever the product of sizes would overflow."""
+    key, size = parts[0][0].astype(np.int64), max(parts[0][1], 1)
+    for codes, count in parts[1:]:
+        count = max(count, 1)
+        if size * count >= 2**62:
+            key, uniques = pd.factorize(key)
+            size = max(len(uniques), 1)
+        key = key * count + codes
+        size *= count
+    return key
+
+
 THREAD_ROWS = 100_000  # `two_at_a_time`: work on fewer rows than this is not worth a thread
 
 
-def two_at_a_time(function: Callable, items: Sequence, rows: int) -> list:
-    """[function(item) for item in items], on two threads when the work covers at least
-    THREAD_ROWS rows (`rows`) and the machine has two cores: whole-column work (sorting, hashing,
-    taking, comparing), for which numpy, pandas and Arrow let go of the GIL. In the items' order;
-    the outcome does not depend on the threads as long as each call changes nothing it shares."""
-    if len(items) < 2 or rows < THREAD_ROWS or (os.cpu_count() or 1) < 2:
+def two_at_a_time(function: Callable, items: Sequence, rows: int, least: int | None = None) -> list:
+    """[function(item) for item in items], on two threads when the work covers at least `least`
+    rows (`rows`; default THREAD_ROWS) and the machine has two cores: whole-column work (sorting,
+    hashing, taking, comparing), for which numpy, pandas and Arrow let go of the GIL. In the
+    items' order; the outcome does not depend on the threads as long as each call changes
+    nothing it shares."""
+    if len(items) < 2 or rows < (THREAD_ROWS if least is None else least) or (os.cpu_count() or 1) < 2:
         return [function(item) for item in items]
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="two")
     try:

@@ -318,6 +318,11 @@ def _write_cells(sheet: RawSheet, cells: dict[tuple[int, int], str]) -> None:
 # --- Parquet (large exports, benchmarks) ---------------------------------------------------------
 
 
+def _head(columns: list[pa.ChunkedArray]) -> list[list[str]]:
+    """RawSheet.head of a sheet given as Arrow columns: its first HEAD_ROWS rows as lists of text."""
+    return [list(row) for row in zip(*(column.slice(0, HEAD_ROWS).to_pylist() for column in columns))]
+
+
 def _read_parquet(path: Path) -> list[RawSheet]:
     try:
         schema = pq.read_schema(path)
@@ -330,8 +335,7 @@ def _read_parquet(path: Path) -> list[RawSheet]:
     if text and table.num_rows:
         # Arrow columns, as a workbook's sheet comes (RawSheet.columns): no frame of the table.
         columns = [pc.fill_null(column, "") if column.null_count else column for column in table.columns]
-        head = [[column[i].as_py() for column in columns] for i in range(min(HEAD_ROWS, table.num_rows))]
-        return [RawSheet(name=path.stem, preamble=[names], head=head, columns=columns, height=table.num_rows)]
+        return [RawSheet(name=path.stem, preamble=[names], head=_head(columns), columns=columns, height=table.num_rows)]
     frame = table.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow")) if table.num_rows else pd.DataFrame(columns=table.column_names)
     grid = frame.astype("str").fillna("")
     grid.columns = range(len(names))
@@ -490,8 +494,7 @@ def _read_csv_arrow(path: Path, encoding: str, delimiter: str, head: list[str]) 
     top = [row + [""] * (width - len(row)) for row in rows[:start]]  # (the lines above the block)
     columns = [pa.chunked_array([pa.array([row[j] for row in top], pa.large_string()), *table.column(j).chunks],
                                 pa.large_string()) for j in range(width)]
-    head = top + [[row[name] for name in names] for row in table.slice(0, max(HEAD_ROWS - start, 0)).to_pylist()]
-    return RawSheet(name=path.stem, head=head, columns=columns, height=start + table.num_rows)
+    return RawSheet(name=path.stem, head=_head(columns), columns=columns, height=start + table.num_rows)
 
 
 def _delimiter(lines: list[str]) -> str:

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from pipeline import config, finalize
+from pipeline.frames import combined_codes
 from pipeline.ingest_rules import load_ingest_rules
 
 RULES = load_ingest_rules(config.INGEST_RULES)
@@ -24,7 +25,7 @@ def test_repeated_keys_are_found_whatever_their_range():
 def test_combined_keys_are_equal_exactly_when_every_part_is():
     rng = np.random.default_rng(2)
     parts = [(rng.integers(0, size, 2_000), size) for size in (3, 2**31, 2**31, 7)]
-    key = finalize._combined(parts)
+    key = combined_codes(parts)
     pairs = pd.DataFrame({i: codes for i, (codes, _) in enumerate(parts)})
     assert (pd.Series(key).duplicated(keep=False).to_numpy() == pairs.duplicated(keep=False).to_numpy()).all()
 

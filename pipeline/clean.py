@@ -8,10 +8,7 @@ or parsed data that goes on to the batch-level checks in `finalize`. Nothing is 
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from pipeline import arrow_text, parse
+from pipeline import arrow_text, cores, parse
 from pipeline.frames import big_blocks_in_effect, release_memory, two_at_a_time
 from pipeline.ingest_rules import IngestRules, SourceSpec
 from pipeline.layout import SCAN_ROWS, Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows, source_aliases
@@ -200,27 +197,23 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
     sheets, so a year of several hundred small workbooks costs little more than one big one.
     Each part's `summary` and `meta` are completed in place (each part belongs to one source).
     Two sources are cleaned at a time on threads (beyond TWO_AT_A_TIME_ROWS body rows only
-    where `frames.big_blocks_returned` has taken effect); a source cleaned alone has its columns
-    parsed two at a time instead.
+    where `frames.big_blocks_returned` has taken effect); either way a source's columns are
+    parsed on whichever core is free (`cores`).
     """
     jobs = [(members, spec) for name, spec in rules.sources.items()
             if (members := [p for p in parts if p.source == name and p.cells is not None])]
     rows = sum(len(p.rows) for members, _ in jobs for p in members)
-    if (len(jobs) > 1 and TWO_AT_A_TIME and (os.cpu_count() or 1) >= 2
-            and (rows <= TWO_AT_A_TIME_ROWS or big_blocks_in_effect())):
+    if len(jobs) > 1 and TWO_AT_A_TIME and cores.LIMIT >= 2 and (rows <= TWO_AT_A_TIME_ROWS or big_blocks_in_effect()):
         # Two sources at a time, on both cores (their work is mostly per-column, and pandas and
         # Arrow let go of the GIL for much of it): 5·10^6 rows 5.8 -> 5.1 s, at no cost in peak
         # memory once big blocks go back to the system when freed (frames.big_blocks_returned;
         # without it, millions of rows are cleaned one source at a time, for the peak's sake).
+        # When one source is done, its core helps parse the other's columns (`cores`).
         # Results in the sources' order: the outcome is that of one after the other.
-        pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
-        try:
-            return list(pool.map(lambda job: _clean_source(*job, rules, registry), jobs))  # (a thread each)
-        finally:  # after an error (or Ctrl-C) the sources not yet started are not cleaned
-            pool.shutdown(wait=True, cancel_futures=True)
+        return cores.each(lambda job: _clean_source(*job, rules, registry), jobs)
     results = []
-    for members, spec in jobs:  # one source at a time, each with its columns parsed two at a time
-        results.append(_clean_source(members, spec, rules, registry, threads=min(2, os.cpu_count() or 1)))
+    for members, spec in jobs:  # one source at a time, its columns parsed on both cores
+        results.append(_clean_source(members, spec, rules, registry))
         release_memory()  # this source's raw cells: back to the system
     return results
 
@@ -314,9 +307,8 @@ def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: li
     return pd.DataFrame(out, index=batch.index), distinct
 
 
-def _clean_source(members, spec: SourceSpec, rules, registry, threads: int = 1) -> SheetResult:
-    """One source's sheets cleaned together. `threads`: its columns parsed that many at a time
-    (when the source is cleaned alone; two sources cleaned at once take a thread each)."""
+def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
+    """One source's sheets cleaned together (its columns parsed on the free cores: `cores`)."""
     source = spec.name
     batch, cell_columns, distinct = _batch(members, spec)
     kind = _classify(batch, cell_columns, distinct, members, spec, rules)
@@ -353,7 +345,7 @@ def _clean_source(members, spec: SourceSpec, rules, registry, threads: int = 1) 
     title_years = None
     if any(column.type == "year" for column in spec.columns.values()):
         title_years = pd.Series(pd.Series([p.meta.title_year for p in members], dtype="Int64").to_numpy()[keys], dtype="Int64")
-    parsed, errors, raw, extra = _parse_columns(texts, distinct, spec, rules, registry, title_years, threads)
+    parsed, errors, raw, extra = _parse_columns(texts, distinct, spec, rules, registry, title_years)
     del distinct, texts
     release_memory()  # the parsing's copies of the text: back to the system
     where = {"file": _per_sheet_text([p.summary["source_file"] for p in members], keys),
@@ -583,15 +575,15 @@ class _RawText:
 
 
 def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec, rules: IngestRules, registry: Registry,
-                   title_years: pd.Series | None, threads: int = 1):
+                   title_years: pd.Series | None):
     """Typed values, error reasons and raw text (`_RawText`) for every canonical column of the
     source, and `extra`: the unit names (`unit_name`) and, per free-text column, whether `scrub`
     changed the value (`scrubbed:<column>`, numpy bool), both worked out on distinct values like
     the parsing. `texts` holds each column's cells (emptied here, column by column, so that their
     memory goes as parsing goes), `distinct` their (codes, distinct values) (`parse.distinct_values`);
-    `title_years` (for a `year` column) the year each row's title states. `threads`: columns
-    parsed at a time (the work is mostly Arrow's and numpy's, which let go of the GIL); the
-    result is the same whatever the number."""
+    `title_years` (for a `year` column) the year each row's title states. From THREAD_ROWS rows
+    the columns are parsed on the free cores (`cores.spread`: the work is mostly Arrow's and
+    numpy's, which let go of the GIL); the result is the same either way."""
     parsed, errors, extra = {}, {}, {}
     raw = _RawText()
     n = len(next(iter(texts.values()))) if texts else 0
@@ -623,7 +615,7 @@ def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec
     # Each column's text is taken from `texts` only as its parsing starts (lazily, below).
     jobs = ((name, column, texts.pop(name).fillna("").astype("str").reset_index(drop=True))
             for name, column in spec.columns.items())
-    for (name, _, raw_text), (values, problem, more) in _in_order(parse_column, jobs, threads if n >= THREAD_ROWS else 1):
+    for (name, _, raw_text), (values, problem, more) in cores.spread(lambda job: parse_column(*job), jobs, n >= THREAD_ROWS, PARSE_WINDOW):
         parsed[name], errors[name] = values, problem
         extra.update(more)
         raw.add(name, raw_text, distinct.get(name))
@@ -632,29 +624,8 @@ def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec
     return pd.DataFrame(parsed, copy=False), pd.DataFrame(errors, dtype="str", copy=False), raw, extra
 
 
+PARSE_WINDOW = 4
 THREAD_ROWS = 100_000  # a source's columns are parsed on threads from this many rows (below: not worth a thread)
-
-
-def _in_order(function, jobs, threads: int):
-    """(job, function(*job)) for each job, in the jobs' order, `threads` at a time; a job is taken
-    from the iterator only when a thread is free for it, so at most `threads` jobs are held."""
-    if threads < 2:
-        for job in jobs:
-            yield job, function(*job)
-        return
-    pool = ThreadPoolExecutor(max_workers=threads)
-    try:
-        window: deque = deque()
-        for job in jobs:
-            window.append((job, pool.submit(function, *job)))
-            if len(window) >= threads:
-                job, running = window.popleft()
-                yield job, running.result()
-        while window:
-            job, running = window.popleft()
-            yield job, running.result()
-    finally:  # after an error (or Ctrl-C) the jobs not yet started are not run
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _excel_errors(text: pd.Series) -> pd.Series:

@@ -16,7 +16,7 @@ import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import arrow_text
+from pipeline import arrow_text, cores
 from pipeline.arrow_text import arrow
 from pipeline.clean import ISSUE_COLUMNS, SCRUBBED, SheetResult, empty_issues, scrub
 from pipeline.frames import combined_codes, two_at_a_time
@@ -248,29 +248,48 @@ def _id_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, usable
 
 
-def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """pandera validation, lazily: every failing row goes to quarantine with the failed check."""
+VALIDATE_HALVES_ROWS = 200_000  # validate: a table of this many rows is checked in two halves
+
+
+def validate(table: str, frame: pd.DataFrame, without: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """pandera validation, lazily: every failing row goes to quarantine with the failed check.
+    `without`: columns of the model not checked (nor kept), for a caller that adds them later.
+
+    Every check is of one row at a time, so a big table is checked in two halves of its rows on
+    the free cores (`cores.each`); the failures are those of checking it whole."""
     model = CLEAN_MODELS[table]
-    frame = frame[columns_of(model)].reset_index(drop=True)
-    try:
-        checking_schema(model).validate(frame, lazy=True, inplace=True)  # (it changes nothing)
+    frame = frame[[c for c in columns_of(model) if c not in without]].reset_index(drop=True)
+    schema = checking_schema(model, without)
+    middle = len(frame) // 2
+    parts = [frame.iloc[:middle], frame.iloc[middle:]] if len(frame) >= VALIDATE_HALVES_ROWS else [frame]
+    found = [cases for cases in cores.each(lambda part: _failure_cases(schema, part), parts, len(parts) > 1)
+             if cases is not None]
+    if not found:
         return frame, empty_issues()
+    rows = pd.concat(found, ignore_index=True)
+    bad = frame.loc[rows["index"].astype(int)]
+    issues = pd.DataFrame({
+        "source_file": bad["source_file"].to_numpy(), "source_sheet": bad["source_sheet"].to_numpy(),
+        "source_row": bad["source_row"].to_numpy(), "table": table, "column": rows["column"].astype("str").to_numpy(),
+        "raw_value": scrub(rows["failure_case"].astype("str")).to_numpy(),
+        "reason": ("未通过校验(schema check failed): " + rows["check"].astype("str")).to_numpy(),
+    }).astype({c: "str" for c in ISSUE_COLUMNS if c != "source_row"})
+    issues["source_row"] = issues["source_row"].astype("Int64")
+    issues["raw_record"] = pd.Series(pd.NA, index=issues.index, dtype="str")
+    keep = ~frame.index.isin(rows["index"].astype(int))
+    return frame[keep].reset_index(drop=True), issues
+
+
+def _failure_cases(schema: pandera.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """pandera's failure cases of the frame's rows (None when every row passes)."""
+    try:
+        schema.validate(frame, lazy=True, inplace=True)  # (it changes nothing)
+        return None
     except pandera.errors.SchemaErrors as error:
         cases = error.failure_cases
-        rows = cases.dropna(subset=["index"])
-        if len(rows) < len(cases):  # a table-level failure (dtype, missing column) is a bug, not bad input
+        if cases["index"].isna().any():  # a table-level failure (dtype, missing column) is a bug, not bad input
             raise
-        bad = frame.loc[rows["index"].astype(int)]
-        issues = pd.DataFrame({
-            "source_file": bad["source_file"].to_numpy(), "source_sheet": bad["source_sheet"].to_numpy(),
-            "source_row": bad["source_row"].to_numpy(), "table": table, "column": rows["column"].astype("str").to_numpy(),
-            "raw_value": scrub(rows["failure_case"].astype("str")).to_numpy(),
-            "reason": ("未通过校验(schema check failed): " + rows["check"].astype("str")).to_numpy(),
-        }).astype({c: "str" for c in ISSUE_COLUMNS if c != "source_row"})
-        issues["source_row"] = issues["source_row"].astype("Int64")
-        issues["raw_record"] = pd.Series(pd.NA, index=issues.index, dtype="str")
-        keep = ~frame.index.isin(rows["index"].astype(int))
-        return frame[keep].reset_index(drop=True), issues
+        return cases
 
 
 def _sorted_by(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -324,7 +343,11 @@ def mark_overdue(hazards: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFr
 
 
 def latest_month_end(tables: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
-    dates = [tables[t][c].max() for t, c in PRIMARY_DATE.items() if t in tables and not tables[t].empty]
+    return _month_end([tables[t][c].max() for t, c in PRIMARY_DATE.items() if t in tables and not tables[t].empty])
+
+
+def _month_end(dates: list) -> pd.Timestamp | None:
+    """The last day of the latest date's month (None without dates)."""
     dates = [d for d in dates if pd.notna(d)]
     return (max(dates).to_period("M").to_timestamp() + pd.offsets.MonthEnd(0)) if dates else None
 
@@ -353,27 +376,24 @@ def finalize(results: list[SheetResult], rules: IngestRules) -> tuple[dict[str, 
         tables[table] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     period = data_period(results, {t: f for t, f in tables.items() if not f.empty})
 
-    def checked(table: str, frame: pd.DataFrame):
+    def finished(table: str, frame: pd.DataFrame):
+        """The table's own checks, one after the other; a hazard's `overdue` needs every table's
+        latest date once checked, so hazards are validated without it and get it after."""
         frame, moved = check_period(table, frame, rules, period)
         frame, dups = drop_duplicates(table, frame, rules)
-        return frame, moved, dups
+        latest = frame[PRIMARY_DATE[table]].max() if table in PRIMARY_DATE else pd.NaT
+        frame, failed = validate(table, frame, ("overdue",) if table == "hazards" else ())
+        return _sorted_by(frame, ROW_KEY).reset_index(drop=True), moved + [failed], dups, latest
 
-    for table, (frame, moved, dups) in _each_table(checked, tables).items():
+    latest = []
+    for table, (frame, moved, dups, last) in _each_table(finished, tables).items():
         quarantine += moved
         warnings.append(dups.assign(kind="重复"))
         tables[table] = frame
-    # (the overdue status needs every table's latest date: after all are checked, before validation)
-    as_of = latest_month_end({t: f for t, f in tables.items() if not f.empty})
-    if not tables["hazards"].empty:
-        tables["hazards"] = mark_overdue(tables["hazards"], as_of)
-
-    def validated(table: str, frame: pd.DataFrame):
-        frame, failed = validate(table, frame)
-        return _sorted_by(frame, ROW_KEY).reset_index(drop=True), failed
-
-    for table, (frame, failed) in _each_table(validated, tables).items():
-        quarantine.append(failed)
-        tables[table] = frame
+        latest.append(last)
+    # (the overdue status as of the end of the latest month with data, checked but not yet validated)
+    if "hazards" in tables and not tables["hazards"].empty:
+        tables["hazards"] = mark_overdue(tables["hazards"], _month_end(latest))
     for table, frame in tables.items():
         if frame.empty:
             tables[table] = empty_clean(table)

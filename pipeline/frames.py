@@ -5,15 +5,15 @@ memory handed back to the system (between stages, and big blocks as soon as they
 from __future__ import annotations
 
 import ctypes
-import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from pipeline import cores
 
 # SPEC "Processed tables" deductions columns first, then this product's extras.
 DEDUCTION_COLUMNS = ["unit_id", "period", "component", "rule", "points", "record_id",
@@ -142,18 +142,13 @@ THREAD_ROWS = 100_000  # `two_at_a_time`: work on fewer rows than this is not wo
 
 
 def two_at_a_time(function: Callable, items: Sequence, rows: int, least: int | None = None) -> list:
-    """[function(item) for item in items], on two threads when the work covers at least `least`
-    rows (`rows`; default THREAD_ROWS) and the machine has two cores: whole-column work (sorting,
+    """[function(item) for item in items], spread over both cores (`cores.each`) when the work
+    covers at least `least` rows (`rows`; default THREAD_ROWS): whole-column work (sorting,
     hashing, taking, comparing), for which numpy, pandas and Arrow let go of the GIL. In the
     items' order; the outcome does not depend on the threads as long as each call changes
     nothing it shares."""
-    if len(items) < 2 or rows < (THREAD_ROWS if least is None else least) or (os.cpu_count() or 1) < 2:
-        return [function(item) for item in items]
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="two")
-    try:
-        return list(pool.map(function, items))
-    finally:  # after an error (or Ctrl-C) the items not yet started are not worked on
-        pool.shutdown(wait=True, cancel_futures=True)
+    threads = len(items) >= 2 and rows >= (THREAD_ROWS if least is None else least)
+    return cores.each(function, items, threads)
 
 
 try:

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow.compute as pc
 from filelock import FileLock
 
-from pipeline import arrow_text, config
+from pipeline import arrow_text, config, cores
 from pipeline.clean import Registry, SheetPart, clean_batch, prepare_sheet
 from pipeline.errors import InputError
 from pipeline.frames import big_blocks_returned, release_memory
@@ -111,7 +111,8 @@ def _stage_parquet(frame: pd.DataFrame, target: Path) -> None:
     # 3·10^6 inspections of the benchmark).
     with_statistics = [str(c) for c, dtype in frame.dtypes.items() if not isinstance(dtype, pd.StringDtype)]
     try:
-        frame.to_parquet(temporary, index=False, write_statistics=with_statistics)
+        with cores.at_work():  # (a core taken: no helper is started for it meanwhile)
+            frame.to_parquet(temporary, index=False, write_statistics=with_statistics)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -138,11 +138,11 @@ def columns_of(model: type[pa.DataFrameModel]) -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def checking_schema(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+def checking_schema(model: type[pa.DataFrameModel], without: tuple[str, ...] = ()) -> pa.DataFrameSchema:
     """The model's schema for checking a frame of exactly its columns where it is: strict (a
     column too many is an error, not dropped), so that pandera validates it in place. Otherwise
     pandera validates a copy (strict="filter" in place is deprecated), and a copy of millions of
-    rows costs time and a few hundred MB at the peak."""
-    schema = copy.deepcopy(model.to_schema())
+    rows costs time and a few hundred MB at the peak. `without`: columns left out of it."""
+    schema = copy.deepcopy(model.to_schema()).remove_columns(list(without))
     schema.strict = True
     return schema

@@ -244,8 +244,8 @@ def score_months(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | Non
 
 def score_months_and_counts(accidents: pd.DataFrame | None, enforcement: pd.DataFrame | None,
                             hazards: pd.DataFrame | None, registry: pd.DataFrame, rulebook: Rulebook,
-                            *, months: tuple[str, str] | None = None
-                            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+                            *, months: tuple[str, str] | None = None, deductions_later: bool = False
+                            ) -> tuple[pd.DataFrame, pd.DataFrame | list[pd.DataFrame], pd.DataFrame | None]:
     """Monthly scores and points lost for every registry unit and every month from the first to the
     last month with any record (inspected_at, found_at, occurred_at), or the `months` range given.
 
@@ -255,13 +255,16 @@ def score_months_and_counts(accidents: pd.DataFrame | None, enforcement: pd.Data
     not_assessed: item keys (';'-joined) whose points were redistributed. flags (';'-joined):
     无执法检查 (A's 比力度 scored 0), 名册无监管企业数 (per-enterprise rates not measurable),
     <component>清零:<rule label> (a zeroing event, e.g. a 较大 accident), 未列入排名组.
-    The third value is the months' counts (`indicators.period_counts`; None without months or units)."""
+    The third value is the months' counts (`indicators.period_counts`; None without months or units).
+    `deductions_later`: the deductions come as their unsorted parts, for `finish_deductions`
+    (a caller can then put them in order while it works on something else)."""
     accidents, enforcement, hazards = (ensure(accidents, "accidents"),
                                        ensure(enforcement, "enforcement"), ensure(hazards, "hazards"))
     span = months or data_month_range(enforcement["inspected_at"], hazards["found_at"],
                                       accidents["occurred_at"])
     if span is None or registry.empty:
-        return (*_empty_result(), None)
+        scores, lost = _empty_result()
+        return scores, ([lost] if deductions_later else lost), None
     periods = month_periods(*span)
     # Only the inspections of these months count (by inspected_at): a year scored on its own
     # works on its own rows, not on every year's (cost linear in the years, not their square).
@@ -307,7 +310,7 @@ def score_months_and_counts(accidents: pd.DataFrame | None, enforcement: pd.Data
     # The events (copies of clean rows) go before the deductions are sorted, a copy of their own.
     del events, charged, inspections
     release_memory()
-    return _finish(ranked, rulebook), _finish_lost(lost), grid
+    return _finish(ranked, rulebook), (lost if deductions_later else _finish_lost(lost)), grid
 
 
 def _finish(frame: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
@@ -324,6 +327,11 @@ def _finish(frame: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
         frame[column] = frame[column].astype("Int64")
     items = [c for c in frame.columns if c.endswith(("_points", "_max", "_actual"))]
     return frame[SCORE_COLUMNS + EXTRA_COLUMNS + items].reset_index(drop=True)
+
+
+def finish_deductions(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The deductions table from the parts `score_months_and_counts(..., deductions_later=True)` gave."""
+    return _finish_lost(parts)
 
 
 def _finish_lost(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -130,3 +130,30 @@ def test_the_schema_checking_in_place_is_the_models_made_strict():
         warnings.simplefilter("error")  # (strict="filter" in place would warn: deprecated)
         frame = hazards(["H1"], ["a.xlsx"]).assign(overdue=pd.array([False], dtype="boolean"))
         assert finalize.validate("hazards", frame)[1].empty
+
+
+def test_a_table_validated_in_halves_or_without_overdue_gives_what_checking_it_whole_gives(monkeypatch):
+    """Big tables are validated in two halves of rows (VALIDATE_HALVES_ROWS); hazards are
+    validated without `overdue`, which is marked after (finalize): both give the rows and
+    quarantine that validating the whole marked table gives, bad rows in either half."""
+    from pipeline import cores
+
+    monkeypatch.setattr(cores, "LIMIT", 2)
+    n = 40
+    frame = hazards([f"H{i}" for i in range(n)], ["a.xlsx"] * n)
+    frame["deadline"] = pd.Timestamp("2020-01-10") + pd.to_timedelta(np.arange(n) % 30, unit="D")
+    frame["rectified_at"] = frame["deadline"] + pd.to_timedelta(np.arange(n) % 5 - 2, unit="D")
+    levels = np.array(["一般", "重大", "特大", "一般"] * 10, dtype=object)  # 特大: not a hazard level
+    levels[[1, 37]] = "特大"
+    frame["level"] = pd.Series(levels, dtype="str")
+    as_of = pd.Timestamp("2020-01-31")
+    whole = finalize.validate("hazards", finalize.mark_overdue(frame, as_of))
+    assert len(whole[1]) == 12 and whole[1]["source_row"].min() < n // 2 + 4 < whole[1]["source_row"].max()
+    monkeypatch.setattr(finalize, "VALIDATE_HALVES_ROWS", 1)
+    halves = finalize.validate("hazards", finalize.mark_overdue(frame, as_of))
+    kept, issues = finalize.validate("hazards", frame, ("overdue",))
+    assert "overdue" not in kept
+    later = (finalize.mark_overdue(kept, as_of), issues)
+    for kept, issues in (halves, later):
+        pd.testing.assert_frame_equal(kept, whole[0], check_exact=True)
+        pd.testing.assert_frame_equal(issues, whole[1], check_exact=True)

@@ -430,22 +430,25 @@ def test_sources_cleaned_two_at_a_time_give_what_one_after_the_other_gives(run, 
         pd.testing.assert_frame_equal(serial[name], table, check_exact=True, obj=name)
 
 
-def test_columns_parsed_two_at_a_time_give_what_one_at_a_time_gives(run, tmp_path, monkeypatch):
-    """Sources cleaned one after the other parse their columns on two threads from
-    clean.THREAD_ROWS rows; with the limit at 1 every source of the quirks corpus does (and a
-    single one not at all without it): every table equal to the default run's."""
-    from pipeline import clean
+def test_columns_parsed_on_both_cores_give_what_one_at_a_time_gives(run, tmp_path, monkeypatch):
+    """A source's columns are parsed on the free cores (`cores.spread`) from clean.THREAD_ROWS
+    rows; with the limit at 1 every source of the quirks corpus is (and a single one not at all
+    without it), sources one after the other or two at a time: every table equal to the default run's."""
+    from pipeline import clean, cores
 
-    monkeypatch.setattr(clean, "TWO_AT_A_TIME", False)
+    monkeypatch.setattr(cores, "LIMIT", 2)  # (two threads on a one-core machine too)
     monkeypatch.setattr(clean, "THREAD_ROWS", 1)
-    monkeypatch.setattr(clean.os, "cpu_count", lambda: 2)  # (two threads on a one-core machine too)
     calls = []
-    in_order = clean._in_order
-    monkeypatch.setattr(clean, "_in_order", lambda f, jobs, threads: calls.append(threads) or in_order(f, jobs, threads))
-    threaded = run_process(run.raw, tmp_path / "processed")
-    assert calls and set(calls) == {2}
-    for name, table in run.tables.items():
-        pd.testing.assert_frame_equal(threaded[name], table, check_exact=True, obj=name)
+    spread = cores.spread
+    monkeypatch.setattr(cores, "spread", lambda f, items, threads=True, window=cores.WINDOW:  # (the columns')
+                        (window == clean.PARSE_WINDOW and calls.append(threads)) or spread(f, items, threads, window))
+    for two in (False, True):
+        monkeypatch.setattr(clean, "TWO_AT_A_TIME", two)
+        calls.clear()
+        threaded = run_process(run.raw, tmp_path / f"processed{two}")
+        assert calls and set(calls) == {True}
+        for name, table in run.tables.items():
+            pd.testing.assert_frame_equal(threaded[name], table, check_exact=True, obj=name)
 
 
 def test_a_text_parquet_read_as_columns_is_prepared_as_its_frame_would_be(tmp_path):
@@ -487,19 +490,23 @@ def test_a_text_parquet_read_as_columns_is_prepared_as_its_frame_would_be(tmp_pa
 
 
 def test_tables_finalized_two_at_a_time_give_what_one_after_the_other_gives(run, tmp_path, monkeypatch):
-    """From frames.THREAD_ROWS rows in all, the batch checks work on two tables at a time; the
-    quirks corpus is below it (one after the other): with the limit at 1 it runs on two threads,
-    and every table (quarantine and warnings included) equals the default run's."""
-    from pipeline import frames
+    """From frames.THREAD_ROWS rows in all, the batch checks work on two tables at a time, and
+    from finalize.VALIDATE_HALVES_ROWS rows a table is validated in two halves; the quirks corpus
+    is below both: with the limits at 1 it runs on two threads, and every table (quarantine and
+    warnings included) equals the default run's."""
+    from pipeline import cores, finalize, frames
 
-    assert sum(run["files"]["rows_read"]) < frames.THREAD_ROWS
+    assert sum(run["files"]["rows_read"]) < min(frames.THREAD_ROWS, finalize.VALIDATE_HALVES_ROWS)
     monkeypatch.setattr(frames, "THREAD_ROWS", 1)
-    monkeypatch.setattr(frames.os, "cpu_count", lambda: 2)
-    pools = []
-    executor = frames.ThreadPoolExecutor
-    monkeypatch.setattr(frames, "ThreadPoolExecutor", lambda **kw: pools.append(kw) or executor(**kw))
+    monkeypatch.setattr(finalize, "VALIDATE_HALVES_ROWS", 1)
+    monkeypatch.setattr(cores, "LIMIT", 2)
+    calls = []
+    each = cores.each
+    monkeypatch.setattr(cores, "each", lambda f, items, threads=True: calls.append((len(items), threads))
+                        or each(f, items, threads))
     threaded = run_process(run.raw, tmp_path / "processed")
-    assert len(pools) == 2  # the checks, then the validation
+    assert (4, True) in calls or (3, True) in calls  # the tables (those with rows)
+    assert calls.count((2, True)) >= 3  # every table's halves, and the deductions beside the assessment
     for name, table in run.tables.items():
         pd.testing.assert_frame_equal(threaded[name], table, check_exact=True, obj=name)
     assert len(run.tables["warnings"]) and len(run.tables["quarantine"])

@@ -1,0 +1,231 @@
+"""Independent pieces of work spread over the machine's cores (two at most), shared by every stage.
+
+A stage with independent pieces of work (two tables, a source's columns) hands them to `spread`.
+The calling thread works through them itself, and a helper thread joins in while a core is free.
+A core is free while fewer threads are at work than LIMIT. The main thread counts as one, each
+helper as one, and a thread waiting for a piece another thread is working on stops counting while
+it waits.
+
+A free core goes wherever work is waiting. A thread that runs out of work of its own (a helper
+whose spread is finished, a caller waiting for a piece) takes a piece of any other spread in
+progress, nested ones included. So when one of two tables is done, its thread helps with the
+other table's columns instead of idling while the first core finishes the bigger table alone.
+At most LIMIT threads work at any moment, whatever the nesting, so memory stays that of two
+pieces at a time.
+
+Results come in the pieces' order. Each piece is run once, by one thread. The outcome is that of
+a plain loop as long as the pieces change nothing they share. Which thread runs a piece never
+changes what it gives.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+LIMIT = min(2, os.cpu_count() or 1)  # threads at work at once (numpy, pandas and Arrow let go of the GIL)
+WINDOW = 2  # pieces of one spread taken and not yet given to its caller: memory for two at most
+
+_state = threading.Condition()
+_busy = [1]  # threads at work: the main thread, then the helpers (changed under _state)
+_open: list["_Spread"] = []  # spreads in progress, oldest first
+_counted = threading.local()  # whether this thread is one of _busy (the main thread and helpers)
+
+
+def _is_counted() -> bool:
+    return getattr(_counted, "value", threading.current_thread() is threading.main_thread())
+
+
+class _Spread:
+    def __init__(self, function: Callable, items: Iterable, window: int):
+        self.function, self.items, self.window = function, iter(items), window
+        self.pull = threading.Lock()  # one taker at a time: the items are pulled in order
+        self.taken = 0  # pieces handed out (their indexes are 0 .. taken - 1)
+        self.given = 0  # results given to the caller, in order
+        self.done: dict[int, tuple] = {}  # index -> (item, result), not yet given
+        self.running = 0  # pieces at work
+        self.error: BaseException | None = None
+        self.closed = False  # no piece is handed out any more: all taken, failed or abandoned
+
+    def has_room(self) -> bool:  # (under _state)
+        return not self.closed and self.taken - self.given < self.window
+
+    def take(self) -> tuple[int, object] | None:
+        """(index, item) of the next piece, now counted as running; None when there is none to take."""
+        with self.pull:
+            with _state:
+                if not self.has_room():
+                    return None
+            try:
+                item = next(self.items)  # (outside _state: making an item may take time)
+            except StopIteration:
+                with _state:
+                    self.closed = True
+                    _state.notify_all()
+                return None
+            except BaseException as error:
+                with _state:
+                    self.error, self.closed = self.error or error, True
+                    _state.notify_all()
+                return None
+            with _state:
+                index, self.taken, self.running = self.taken, self.taken + 1, self.running + 1
+            return index, item
+
+    def run(self, index: int, item: object) -> None:
+        """Work on one piece, in whichever thread; an error stops the spread and reaches its caller.
+        Ctrl-C (and other non-Exception errors) also goes on up in the thread it happened in."""
+        try:
+            outcome = (item, self.function(item))
+        except BaseException as error:
+            with _state:
+                self.running -= 1
+                self.error, self.closed = self.error or error, True
+                _state.notify_all()
+            if not isinstance(error, Exception):
+                raise
+            return
+        with _state:
+            self.running -= 1
+            self.done[index] = outcome
+            _state.notify_all()
+
+
+def _takeable() -> _Spread | None:
+    """A spread in progress with a piece to hand out, the newest first (under _state): the
+    newest are nested in the pieces being worked on, whose end the whole stage waits for."""
+    return next((spread for spread in reversed(_open) if spread.has_room()), None)
+
+
+def _help() -> None:
+    """A helper thread: pieces of any spread in progress, until there is none to take."""
+    _counted.value = True
+    try:
+        while True:
+            with _state:
+                spread = _takeable()
+            if spread is None:
+                return
+            job = spread.take()
+            if job is not None:
+                spread.run(*job)
+    finally:
+        with _state:
+            _busy[0] -= 1
+            _state.notify_all()
+
+
+def _call_helper() -> None:
+    """Start a helper when a core is free and some spread has a piece to hand out."""
+    with _state:
+        if _busy[0] >= LIMIT or _takeable() is None:
+            return
+        _busy[0] += 1
+    try:
+        threading.Thread(target=_help, name="cores-helper", daemon=True).start()
+    except BaseException:
+        with _state:
+            _busy[0] -= 1
+        raise
+
+
+def _wait_for(ready: Callable[[], bool]) -> None:
+    """Wait until `ready()` (checked under _state), working on other spreads' pieces meanwhile
+    while a core is free. The waiting thread does not count as at work."""
+    counted = _is_counted()
+    with _state:
+        if counted:
+            _busy[0] -= 1
+            _state.notify_all()
+    try:
+        while True:
+            with _state:
+                if ready():
+                    return
+                spread = _takeable() if _busy[0] < LIMIT else None
+                if spread is None:
+                    _state.wait()
+                    continue
+                _busy[0] += 1
+            try:
+                job = spread.take()
+                if job is not None:
+                    spread.run(*job)
+            finally:
+                with _state:
+                    _busy[0] -= 1
+                    _state.notify_all()
+    finally:
+        if counted:
+            with _state:
+                _busy[0] += 1
+
+
+def spread(function: Callable, items: Iterable, threads: bool = True, window: int = WINDOW) -> Iterator[tuple[object, object]]:
+    """(item, function(item)) for each item, in the items' order, the work spread over the free
+    cores (see the module). An item is taken from `items` only when a thread is about to work on
+    it, and at most WINDOW items are held at a time (running or waiting to be given back), so a
+    lazy iterator of big pieces keeps memory for two. `threads=False`: a plain loop. The first
+    error of any piece is raised here, after the pieces at work have finished; no piece starts
+    after an error (or after the caller stops iterating)."""
+    if not threads or LIMIT < 2:
+        for item in items:
+            yield item, function(item)
+        return
+    work = _Spread(function, items, window)
+    with _state:
+        _open.append(work)
+        _state.notify_all()
+    try:
+        while True:
+            with _state:
+                outcome = work.done.pop(work.given, None)
+                if outcome is not None:
+                    work.given += 1
+                    _state.notify_all()  # (a slot of the window is free)
+                elif work.error is not None:
+                    raise work.error
+                elif work.closed and work.running == 0:
+                    return
+            if outcome is not None:
+                yield outcome
+                continue
+            job = work.take()
+            if job is not None:
+                _call_helper()  # (for the next piece, or for another spread's)
+                work.run(*job)
+                continue
+            # The next result is another thread's piece (or the window is full until it is given).
+            _wait_for(lambda: work.given in work.done or work.error is not None
+                      or (work.closed and work.running == 0))
+    finally:
+        with _state:
+            work.closed = True
+            _open.remove(work)
+            _state.notify_all()
+            while work.running:  # pieces at work elsewhere finish before the caller goes on
+                _state.wait()
+
+
+@contextmanager
+def at_work() -> Iterator[None]:
+    """Count the calling thread as at work while in the block: for threads of other pools (the
+    Parquet writers), so that no helper is started for a core they are using."""
+    if _is_counted():
+        yield
+        return
+    with _state:
+        _busy[0] += 1
+    try:
+        yield
+    finally:
+        with _state:
+            _busy[0] -= 1
+            _state.notify_all()
+
+
+def each(function: Callable, items: Iterable, threads: bool = True) -> list:
+    """[function(item) for item in items], spread over the free cores (`spread`)."""
+    return [result for _, result in spread(function, items, threads)]

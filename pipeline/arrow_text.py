@@ -58,6 +58,27 @@ def series(data: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
     return pd.Series(pd.array(data, dtype="str"), index=index, copy=False)
 
 
+def take(data: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+    """data.take(rows), chunk by chunk. Arrow's take of a chunked column first joins its chunks into
+    one array, a copy of every text (8 ms per 3·10^6 short texts) however few rows are taken: the
+    footer rows and quarantined rows of millions of body rows cost a third of a second that way."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if data.num_chunks <= 1:
+        return data.take(pa.array(rows))
+    starts = np.cumsum([0, *(len(chunk) for chunk in data.chunks)])
+    which = np.searchsorted(starts, rows, side="right") - 1  # each row's chunk
+    order = np.argsort(which, kind="stable")  # the rows grouped by chunk (in order within each)
+    grouped, bounds = which[order], np.flatnonzero(np.diff(which[order])) + 1
+    pieces = [data.chunk(int(grouped[a])).take(pa.array(rows[order[a:b]] - starts[grouped[a]]))
+              for a, b in zip([0, *bounds], [*bounds, len(rows)]) if b > a]
+    joined = pa.concat_arrays(pieces) if pieces else pa.array([], data.type)
+    if len(order) and (np.diff(order) < 0).any():  # back to the order asked for
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        joined = joined.take(pa.array(inverse))
+    return pa.chunked_array([joined], data.type)
+
+
 def blanks(length: int) -> pa.Array:
     """`length` empty strings (large_string): an offsets buffer of zeros and no text."""
     return pa.repeat(pa.scalar("", pa.large_string()), length)

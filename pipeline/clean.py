@@ -316,9 +316,10 @@ def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
     per_sheet = np.bincount(batch["_sheet"].to_numpy(dtype=np.int64) * len(KINDS) + kind,
                             minlength=len(members) * len(KINDS)).reshape(len(members), len(KINDS))
     data_rows = per_sheet[:, KINDS.index("")]
-    footer_rows = batch[["_sheet", *cell_columns]].take(np.flatnonzero(kind == KINDS.index("页脚")))
+    footer_at = np.flatnonzero(kind == KINDS.index("页脚"))
+    footer_cells = [arrow_text.take(arrow_text.arrow(batch[c]), footer_at).to_pylist() for c in cell_columns]
     footers: dict[int, list[list[str]]] = {}
-    for key, *cells in footer_rows.itertuples(index=False):  # footer rows only: a few per sheet
+    for key, *cells in zip(batch["_sheet"].to_numpy()[footer_at].tolist(), *footer_cells):  # a few per sheet
         footers.setdefault(key, []).append(cells)
     for key, part in enumerate(members):
         for name, n in zip(KINDS, per_sheet[key]):
@@ -565,8 +566,8 @@ class _RawText:
     def column(self, name: str, rows: np.ndarray) -> pd.Series:
         """The text of the given row positions (indexed by them), as `str`."""
         codes, values = self.columns[name]
-        taken = values.array.take(codes[rows] if codes is not None else rows)
-        return pd.Series(taken, index=pd.Index(rows), dtype="str")
+        taken = arrow_text.take(arrow_text.arrow(values), codes[rows] if codes is not None else rows)
+        return arrow_text.series(taken, pd.Index(rows))
 
     def frame(self, mask: np.ndarray) -> pd.DataFrame:
         """Every column at the masked rows (index = their positions)."""
@@ -592,7 +593,7 @@ def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec
         def parse_distinct(distinct: pd.Series) -> pd.DataFrame:
             text = parse.normalise_text(distinct)
             result = _parse_one(column.type, text, rules, registry, column.header)
-            out = {"values": result.values, "errors": _excel_errors(text).fillna(result.errors)}
+            out = {"values": result.values, "errors": parse.first_reason(_excel_errors(text), result.errors)}
             if column.type == "unit":
                 out["unit_name"] = result.values.map(registry.names).astype("str")
             if column.type in SCRUBBED_TYPES:

@@ -82,3 +82,20 @@ def test_nonblank_is_strip_then_not_empty():
 
     values = pd.Series(["", " ", "a", " a ", "\u3000", None, "\t\n", "x y", "中文", "\u00a0", "ＡＢ"], dtype="str")
     assert parse.nonblank(values).tolist() == parse.strip_text(values).ne("").to_numpy(dtype=bool).tolist()
+
+
+def test_rows_taken_chunk_by_chunk_are_those_taken_from_the_joined_column():
+    """arrow_text.take equals a take from the column joined into one array: empty chunks, nulls,
+    repeated and unordered rows, no rows."""
+    rng = np.random.default_rng(4)
+    sizes = [0, 5, 1000, 0, 300, 1]
+    chunks = [pa.array([f"x{j}-{i}" if i % 7 else None for i in range(n)], pa.large_string()) for j, n in enumerate(sizes)]
+    data = pa.chunked_array(chunks, pa.large_string())
+    whole = data.combine_chunks()
+    n = len(data)
+    for rows in ([], [0], [n - 1], list(range(n)), rng.integers(0, n, 500), np.sort(rng.integers(0, n, 50)),
+                 [n - 1, 0, 4, 4, 1000]):
+        rows = np.asarray(rows, dtype=np.int64)
+        taken = arrow_text.take(data, rows)
+        assert taken.type == pa.large_string() and taken.combine_chunks().equals(whole.take(pa.array(rows)))
+    assert arrow_text.take(pa.chunked_array([whole]), np.array([3, 1])).to_pylist() == whole.take(pa.array([3, 1])).to_pylist()

@@ -220,3 +220,27 @@ def test_per_unique_gives_an_unchanged_column_back_and_spreads_a_changed_one():
 def test_blank_text_is_empty_strings():
     blank = parse.blank_text(pd.RangeIndex(3, 6))
     assert blank.tolist() == ["", "", ""] and str(blank.dtype) == "str" and list(blank.index) == [3, 4, 5]
+
+
+def test_a_text_is_missing_when_empty_or_a_null_token_once_case_folded_however_long():
+    """Only texts no longer than the longest token are folded and compared (folding never
+    shortens a text): the outcome is Python's casefold compared with every token."""
+    tokens = frozenset({"无", "null", "n/a", "-", "ss", "j\u030c"})  # ("\u01f0" folds to "j\u030c": longer)
+    values = ["", "无", "NULL", "Null ", "\u00df", "SS", "abc", None, "N/A", "\u01f0", "j", "x" * 50, "-", "—",
+              "NULLS", "\u1e9e"]
+    expected = [v is not None and (v == "" or v.casefold() in tokens) for v in values]
+    assert expected.count(True) == 9
+    for rows in (values, values * 3, [v for v in values if v is None or len(v) <= 4]):
+        got = parse.is_missing(pd.Series(rows, dtype="str"), tokens)
+        assert got.tolist() == [v is not None and (v == "" or v.casefold() in tokens) for v in rows]
+
+
+def test_the_first_reason_of_two_columns_is_fillna_whichever_is_empty():
+    index = pd.RangeIndex(4)
+    none = parse.no_text(index)
+    some = pd.Series(["a", None, "b", None], dtype="str")
+    other = pd.Series([None, "c", "d", None], dtype="str")
+    full = pd.Series(["e", "f", "g", "h"], dtype="str")
+    for first in (none, some, full):
+        for then in (none, other, full):
+            pd.testing.assert_series_equal(parse.first_reason(first, then), first.fillna(then), check_exact=True)

@@ -212,7 +212,8 @@ def spread(function: Callable, items: Iterable, threads: bool = True, window: in
 @contextmanager
 def at_work() -> Iterator[None]:
     """Count the calling thread as at work while in the block: for threads of other pools (the
-    Parquet writers), so that no helper is started for a core they are using."""
+    Parquet writers), so that no helper is started for a core they are using, and one is as
+    soon as they let it go (when some spread has a piece waiting)."""
     if _is_counted():
         yield
         return
@@ -224,6 +225,7 @@ def at_work() -> Iterator[None]:
         with _state:
             _busy[0] -= 1
             _state.notify_all()
+        _call_helper()
 
 
 def each(function: Callable, items: Iterable, threads: bool = True) -> list:

@@ -25,14 +25,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline import cores
 from pipeline.arrow_text import arrow
 from pipeline.events import (
     DETAILS, accidents_by_month, charged_accidents, describe, inspection_events,
     inspections_by_period, matches, overdue_hazard_events, rows_within,
 )
 from pipeline.frames import (
-    DEDUCTION_COLUMNS, coded, ensure, finish_lost_points, fixed, lost_points_frame, release_memory,
-    string_join,
+    DEDUCTION_COLUMNS, THREAD_ROWS, coded, ensure, finish_lost_points, fixed, lost_points_frame,
+    release_memory, string_join,
 )
 from pipeline.indicators import INDICATORS, KEYS, indicator_values, period_counts
 from pipeline.periods import data_month_range, month_periods, period_codes
@@ -273,20 +274,25 @@ def score_months_and_counts(accidents: pd.DataFrame | None, enforcement: pd.Data
     inspections = inspection_events(rows_within(enforcement, "inspected_at", periods, (codes, labels)), rulebook)
     inside = codes >= 0
     coded = (codes if inside.all() else codes[inside], labels)  # (the rows of `inspections`)
-    grid = period_counts(inspections, hazards, registry, periods, coded)
+    # The counts and the events, each from the clean rows alone: on the free cores (`cores`).
+    big = len(enforcement) + len(hazards) >= THREAD_ROWS
+    counted, *made = cores.each(lambda make: make(), [
+        lambda: period_counts(inspections, hazards, registry, periods, coded),
+        lambda: overdue_hazard_events(hazards, periods, rulebook),
+        lambda: inspections_by_period(inspections, periods, coded),
+        lambda: accidents_by_month(charged_accidents(accidents, rulebook), periods),
+    ], big)
     release_memory()  # the counting's per-row temporaries
-    values = indicator_values(grid, sorted({i.indicator for c in rulebook.components for i in c.items}))
-    events = {
-        "inspections": inspections_by_period(inspections, periods, coded),
-        "overdue_hazards": overdue_hazard_events(hazards, periods, rulebook),
-        "accidents": accidents_by_month(charged_accidents(accidents, rulebook), periods),
-    }
-    grid, values = grid.reset_index(drop=True), values.reset_index(drop=True)
+    events = dict(zip(["overdue_hazards", "inspections", "accidents"], made))
+    del made
+    values = indicator_values(counted, sorted({i.indicator for c in rulebook.components for i in c.items}))
+    grid, values = counted.reset_index(drop=True), values.reset_index(drop=True)
+    del counted
     columns = {c: grid[c].array for c in KEYS + ["group", "name", "inspections"]}
     lost, flags, not_assessed, items = [], [], [], []
-    for component in rulebook.components:
-        release_memory()  # each component's copies of event rows start from a clean slate
-        scores, rows = score_component(component, grid, values, events)
+    release_memory()
+    scored = cores.each(lambda component: score_component(component, grid, values, events), rulebook.components, big)
+    for component, (scores, rows) in zip(rulebook.components, scored):
         columns[component.key] = scores["score"].to_numpy()
         lost.append(rows)
         not_assessed.append(scores["not_assessed"].to_numpy(dtype=object))
@@ -345,29 +351,37 @@ def _finish_lost(parts: list[pd.DataFrame]) -> pd.DataFrame:
     # codes (NA = -1, first): comparing integers instead of text, a stable lexsort. The last key,
     # record_id (hundreds of thousands of distinct texts), can only order rows equal on all the
     # others; it is coded and sorted on only when there are such rows.
-    codes, coded = [], {}
-    for key in keys[:-1]:
+    # The keys' codes, then the sorted columns, on the free cores (`cores`).
+    threads = len(lost) >= THREAD_ROWS
+
+    def key_codes(key: str) -> tuple[np.ndarray, pd.Index | None]:
         if key == "_k":
-            codes.append(lost["kind"].map(kinds).astype("int64").to_numpy())
-            continue
+            return lost["kind"].map(kinds).astype("int64").to_numpy(), None
         key_codes, uniques = pd.factorize(lost[key], sort=True)
-        codes.append(key_codes.astype(np.int32))
-        coded[key] = (codes[-1], uniques)
+        return key_codes.astype(np.int32), uniques
+
+    found = cores.each(key_codes, keys[:-1], threads)
+    codes = [key_codes for key_codes, _ in found]
+    coded = {key: found_codes for key, found_codes in zip(keys[:-1], found) if found_codes[1] is not None}
+    del found
     order = np.lexsort(codes[::-1])
     if _ties(codes, order):
         order = np.lexsort([pd.factorize(lost[keys[-1]], sort=True)[0], *codes[::-1]])
     del codes
-    columns = {}
-    for column in DEDUCTION_COLUMNS:
-        values = lost.pop(column)
+
+    def in_order(item: tuple[str, pd.Series]) -> pd.Series:
+        column, values = item
         if column in FEW_VALUES:
             # A text of few distinct values is put in order as its codes, then looked up among
             # them: a take from a small array (in the cache) instead of one across all the text.
             column_codes, uniques = coded.pop(column, None) or pd.factorize(values)
-            columns[column] = pd.Series(uniques.array.take(column_codes[order], allow_fill=True), dtype=values.dtype)
-        else:
-            columns[column] = values.take(order).reset_index(drop=True)
-        del values
+            return pd.Series(uniques.array.take(column_codes[order], allow_fill=True), dtype=values.dtype)
+        return values.take(order).reset_index(drop=True)
+
+    columns = {}
+    # (each column is let go of as soon as it is sorted: taken from `lost` when its sorting starts)
+    for (column, _), values in cores.spread(in_order, ((c, lost.pop(c)) for c in DEDUCTION_COLUMNS), threads):
+        columns[column] = values
         release_memory()  # the unsorted column's memory, for the next column's sorted copy
     return pd.DataFrame(columns)
 

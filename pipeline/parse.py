@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import arrow_text
+from pipeline import arrow_text, cores
 
 # Excel's day 0 for serial dates (the 1900 leap-year bug makes 1899-12-30 the working origin).
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -68,8 +68,10 @@ def per_unique(text: pd.Series, function, distinct: tuple[np.ndarray | None, pd.
     """
     codes, uniques = distinct if distinct is not None else distinct_values(text)
     if codes is None:  # values barely repeat (ids): apply to every value directly, a slice at a
-        # time (the function works value by value) so that its copies of the text stay small
-        slices = [function(text.iloc[start:start + SLICE_ROWS]) for start in range(0, len(text), SLICE_ROWS)]
+        # time (the function works value by value) so that its copies of the text stay small;
+        # the slices on the free cores (`cores.each`: a thread with nothing to do takes some)
+        starts = range(0, len(text), SLICE_ROWS)
+        slices = cores.each(lambda start: function(text.iloc[start:start + SLICE_ROWS]), starts, len(starts) > 1)
         result = pd.concat(slices) if len(slices) > 1 else slices[0] if slices else function(text)
         result.index = text.index
         return result

@@ -217,6 +217,24 @@ def test_per_unique_gives_an_unchanged_column_back_and_spreads_a_changed_one():
     assert spread.iloc[0] == "甲" and pd.isna(spread.iloc[1])
 
 
+def test_per_unique_on_values_that_barely_repeat_gives_the_whole_columns_result_slice_by_slice(monkeypatch):
+    """Values that barely repeat are worked on a slice of rows at a time, the slices on two
+    threads: the result (values and the frame of several columns) is the function's on the
+    whole column, in its order and with its index."""
+    from pipeline import cores
+
+    monkeypatch.setattr(cores, "LIMIT", 2)
+    monkeypatch.setattr(parse, "SLICE_ROWS", 7)
+    column = pd.Series([f"id-{i}" if i % 9 else None for i in range(100)], dtype="str", index=range(500, 600))
+
+    def both(values: pd.Series) -> pd.DataFrame:
+        return pd.DataFrame({"upper": values.str.upper(), "long": values.str.len().gt(4)}, index=values.index)
+
+    pd.testing.assert_frame_equal(parse.per_unique(column, both, (None, column)), both(column), check_exact=True)
+    upper = parse.per_unique(column, lambda values: values.str.upper(), (None, column))
+    pd.testing.assert_series_equal(upper, column.str.upper(), check_exact=True)
+
+
 def test_blank_text_is_empty_strings():
     blank = parse.blank_text(pd.RangeIndex(3, 6))
     assert blank.tolist() == ["", "", ""] and str(blank.dtype) == "str" and list(blank.index) == [3, 4, 5]

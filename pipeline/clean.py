@@ -357,7 +357,7 @@ def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
     parsed["unit_id"] = parsed["unit"]
     parsed["unit"] = extra["unit_name"]
 
-    bad = errors.notna().any(axis=1)
+    bad = _any_reason(errors)
     quarantine = _issues(errors[bad], raw.frame(bad.to_numpy()), where, bad, source)
     warnings = _row_warnings(source, parsed, raw, where, spec, registry, extra)
     good = (lambda column: column[~bad]) if bad.any() else (lambda column: column)  # no copies when all are good
@@ -375,6 +375,18 @@ def _clean_source(members, spec: SourceSpec, rules, registry) -> SheetResult:
         part.summary["quarantined"] = int(bad_per_sheet[key])
     return SheetResult(source, data.reset_index(drop=True), quarantine, warnings,
                        title_periods=[p.meta.title_period for p in members if p.meta.title_period])
+
+
+def _any_reason(errors: pd.DataFrame) -> pd.Series:
+    """errors.notna().any(axis=1): whether a row has a reason in any column. A column without any
+    (most of them: the one shared all-NA array, `parse.no_text`) is not gone through row by row."""
+    bad = np.zeros(len(errors), dtype=bool)
+    for column in errors.columns:
+        reasons = errors[column]
+        if reasons.isna().all():
+            continue
+        bad |= reasons.notna().to_numpy()
+    return pd.Series(bad, index=errors.index)
 
 
 def _per_sheet_text(values: list[str], keys: np.ndarray) -> pd.Series:

@@ -578,3 +578,14 @@ def test_a_big_csv_read_as_arrow_columns_is_the_grid_the_general_reader_gives(tm
     assert fast.rows == general.rows == 153
     assert fast.head == general.table().head(read.HEAD_ROWS).to_numpy().tolist()
     assert fast.head[0][0] == "2020年3月执法检查情况统计表" and fast.head[3][1] == "企业0,分厂"
+
+
+def test_a_row_has_a_reason_when_any_of_its_columns_has_one():
+    """clean._any_reason is errors.notna().any(axis=1), the all-NA columns skipped."""
+    from pipeline import clean, parse
+
+    index = pd.RangeIndex(5, 11)
+    errors = pd.DataFrame({"a": parse.no_text(index), "b": pd.Series([None, "坏", None, None, None, "坏"], dtype="str", index=index),
+                           "c": pd.Series([None, None, "错", None, None, None], dtype="str", index=index), "d": parse.no_text(index)})
+    for frame in (errors, errors[["a", "d"]], errors[["b"]], errors.iloc[:0], pd.DataFrame(index=index)):
+        pd.testing.assert_series_equal(clean._any_reason(frame), frame.notna().any(axis=1), check_exact=True)

@@ -162,3 +162,25 @@ def test_a_big_file_that_cannot_be_read_stops_its_hashing(tmp_path, monkeypatch)
     assert sha == "" and "binary" in why
     assert hashed == [""]  # stopped at its first block: no digest
     assert sha256_of(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_later_modules_are_imported_aside_only_after_the_workers_are_forked(tmp_path):
+    """process() imports the modules its later stages need on a thread while the files are read
+    (runner.LATER_MODULES), but no such thread runs while a worker process is forked (its module
+    locks would stay held in the worker); the tables are those of reading one by one."""
+    raw = tmp_path / "raw"
+    _month_of_files(raw)
+    patch = ("import os, threading\n"
+             "at_fork = []\n"
+             "os.register_at_fork(before=lambda: at_fork.append(sorted(t.name for t in threading.enumerate())))\n"
+             "aside, calls = runner._import_aside, []\n"
+             "runner._import_aside = lambda modules: calls.append(len(at_fork)) or aside(modules)\n"
+             "import atexit\n"
+             "atexit.register(lambda: print('at fork', at_fork, 'imports after forks', calls))")
+    result = _in_a_process_of_its_own(tmp_path, raw, tmp_path / "workers", patch)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("at fork"))
+    forks, imports = line.split(" imports after forks ")
+    assert forks.count("MainThread") == 2 and "imports" not in forks  # two workers, no import thread then
+    assert imports == "[2]"  # once, after both forks
+    assert set(runner.LATER_MODULES) >= {"pipeline.finalize", "pipeline.scoring"}

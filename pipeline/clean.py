@@ -637,6 +637,9 @@ def _parse_columns(texts: dict[str, pd.Series], distinct: dict, spec: SourceSpec
     return pd.DataFrame(parsed, copy=False), pd.DataFrame(errors, dtype="str", copy=False), raw, extra
 
 
+# Columns held at once while parsing (running, or parsed and not yet taken in order): four, so
+# that the other core goes on with the next columns while an id column of millions of distinct
+# values is parsed; the columns' text is held only that far ahead.
 PARSE_WINDOW = 4
 THREAD_ROWS = 100_000  # a source's columns are parsed on threads from this many rows (below: not worth a thread)
 

@@ -13,14 +13,14 @@ NFKC is Arrow's utf8proc; it agrees with Python's unicodedata on every character
 
 from __future__ import annotations
 
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from pipeline import cores
 
 # Python's whitespace: what `\s`, str.split() and str.isspace() mean (none lies above U+3000).
 WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
@@ -260,15 +260,14 @@ PARALLEL_FROM = 100_000  # values from which match_regex searches on two threads
 
 
 def match_regex(data: pa.ChunkedArray, pattern: str) -> pa.ChunkedArray:
-    """`pc.match_substring_regex`, a long column's two halves searched on two threads. RE2's
+    """`pc.match_substring_regex`, a long column's two halves searched on the free cores. RE2's
     search is the costliest step over a column of ids (each value is searched, none repeats),
     and Arrow's kernels release the GIL; the threads make only the bit-packed result, so they
     leave no memory of theirs behind."""
-    if len(data) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+    if len(data) < PARALLEL_FROM:
         return pc.match_substring_regex(data, pattern)
     half = len(data) // 2
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        parts = list(pool.map(lambda part: pc.match_substring_regex(part, pattern), (data[:half], data[half:])))
+    parts = cores.each(lambda part: pc.match_substring_regex(part, pattern), [data[:half], data[half:]])
     return pa.chunked_array([*parts[0].chunks, *parts[1].chunks], type=pa.bool_())
 
 

@@ -10,8 +10,10 @@ A free core goes wherever work is waiting. A thread that runs out of work of its
 whose spread is finished, a caller waiting for a piece) takes a piece of any other spread in
 progress, nested ones included. So when one of two tables is done, its thread helps with the
 other table's columns instead of idling while the first core finishes the bigger table alone.
-At most LIMIT threads work at any moment, whatever the nesting, so memory stays that of two
-pieces at a time.
+No helper is started while LIMIT threads are at work, whatever the nesting (the Parquet writers
+count, `at_work`). A thread back from waiting goes on at once, so beside a writer there may
+briefly be one thread more at work. Each spread holds at most its window of pieces, so memory
+stays that of a few pieces at a time.
 
 Results come in the pieces' order. Each piece is run once, by one thread. The outcome is that of
 a plain loop as long as the pieces change nothing they share. Which thread runs a piece never
@@ -46,31 +48,40 @@ class _Spread:
         self.given = 0  # results given to the caller, in order
         self.done: dict[int, tuple] = {}  # index -> (item, result), not yet given
         self.running = 0  # pieces at work
-        self.error: BaseException | None = None
+        self.errors: dict[int, BaseException] = {}  # index -> what the piece raised
         self.closed = False  # no piece is handed out any more: all taken, failed or abandoned
+        self.pulling = False  # an item is being made (`take`): none is handed out meanwhile
 
     def has_room(self) -> bool:  # (under _state)
-        return not self.closed and self.taken - self.given < self.window
+        return not self.closed and not self.pulling and self.taken - self.given < self.window
 
     def take(self) -> tuple[int, object] | None:
-        """(index, item) of the next piece, now counted as running; None when there is none to take."""
+        """(index, item) of the next piece, now counted as running; None when there is none to take.
+        Making the item (`next`) may itself spread work; meanwhile this spread has no room, so no
+        thread waits here for the pull (not even the one making it, were it to help)."""
         with self.pull:
             with _state:
                 if not self.has_room():
                     return None
+                self.pulling = True
             try:
                 item = next(self.items)  # (outside _state: making an item may take time)
             except StopIteration:
                 with _state:
-                    self.closed = True
+                    self.pulling, self.closed = False, True
                     _state.notify_all()
                 return None
             except BaseException as error:
                 with _state:
-                    self.error, self.closed = self.error or error, True
+                    self.pulling, self.closed = False, True
+                    self.errors[self.taken] = error
                     _state.notify_all()
                 return None
             with _state:
+                self.pulling = False
+                _state.notify_all()
+                if self.closed:  # (a piece failed meanwhile: no piece starts after an error)
+                    return None
                 index, self.taken, self.running = self.taken, self.taken + 1, self.running + 1
             return index, item
 
@@ -82,7 +93,7 @@ class _Spread:
         except BaseException as error:
             with _state:
                 self.running -= 1
-                self.error, self.closed = self.error or error, True
+                self.errors[index], self.closed = error, True
                 _state.notify_all()
             if not isinstance(error, Exception):
                 raise
@@ -118,17 +129,19 @@ def _help() -> None:
 
 
 def _call_helper() -> None:
-    """Start a helper when a core is free and some spread has a piece to hand out."""
+    """Start a helper when a core is free and some spread has a piece to hand out. When no thread
+    can be started (a process at its limit), the work goes on without one."""
     with _state:
         if _busy[0] >= LIMIT or _takeable() is None:
             return
         _busy[0] += 1
     try:
         threading.Thread(target=_help, name="cores-helper", daemon=True).start()
-    except BaseException:
+    except BaseException as error:
         with _state:
             _busy[0] -= 1
-        raise
+        if not isinstance(error, RuntimeError):  # (Ctrl-C goes on up)
+            raise
 
 
 def _wait_for(ready: Callable[[], bool]) -> None:
@@ -185,20 +198,20 @@ def spread(function: Callable, items: Iterable, threads: bool = True, window: in
                 if outcome is not None:
                     work.given += 1
                     _state.notify_all()  # (a slot of the window is free)
-                elif work.error is not None:
-                    raise work.error
+                elif work.errors:
+                    break
                 elif work.closed and work.running == 0:
                     return
             if outcome is not None:
                 yield outcome
                 continue
+            _call_helper()  # (before taking: nothing is taken when no helper can be started)
             job = work.take()
             if job is not None:
-                _call_helper()  # (for the next piece, or for another spread's)
                 work.run(*job)
                 continue
             # The next result is another thread's piece (or the window is full until it is given).
-            _wait_for(lambda: work.given in work.done or work.error is not None
+            _wait_for(lambda: work.given in work.done or bool(work.errors)
                       or (work.closed and work.running == 0))
     finally:
         with _state:
@@ -207,6 +220,9 @@ def spread(function: Callable, items: Iterable, threads: bool = True, window: in
             _state.notify_all()
             while work.running:  # pieces at work elsewhere finish before the caller goes on
                 _state.wait()
+    # The failing piece first in the items' order, as a plain loop would have raised (a later
+    # piece may have failed first on the other thread).
+    raise work.errors[min(work.errors)]
 
 
 @contextmanager

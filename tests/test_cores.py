@@ -74,13 +74,14 @@ def test_never_more_threads_at_work_than_the_limit_even_nested():
 
 
 def test_an_idle_thread_helps_with_another_spreads_pieces():
-    """The main thread's table has a nested spread whose first piece can only finish once the
-    second has run: the helper, done with its own table, takes that second piece."""
+    """One table has a nested spread whose first piece can only finish once the second has run
+    elsewhere: the thread done with the other table takes that second piece."""
     second_ran = threading.Event()
     where = {}
 
     def column(x):
         if x == 0:
+            where["first"] = threading.current_thread()
             assert second_ran.wait(timeout=10), "nobody helped"
         else:
             where["second"] = threading.current_thread()
@@ -93,7 +94,7 @@ def test_an_idle_thread_helps_with_another_spreads_pieces():
         return name
 
     assert cores.each(table, ["big", "small"]) == [[0, 1], "small"]
-    assert where["second"] is not threading.main_thread()
+    assert where["second"] is not where["first"]
 
 
 def test_items_are_taken_lazily_at_most_a_window_ahead():
@@ -159,3 +160,44 @@ def test_no_helper_while_another_pools_thread_is_at_work():
     finally:
         leave.set()
         other.join()
+
+
+def test_the_error_raised_is_the_first_failing_pieces_in_order_not_in_time():
+    """Piece 1 fails late, piece 2 fails at once on the other thread: piece 1's error is raised,
+    as a plain loop would have raised it."""
+    both = threading.Barrier(2, timeout=10)
+
+    def piece(x):
+        if x == 1:
+            both.wait()
+            time.sleep(0.05)
+            raise ValueError("piece 1")
+        if x == 2:
+            both.wait()
+            raise KeyError("piece 2")
+        return x
+
+    with pytest.raises(ValueError, match="piece 1"):
+        cores.each(piece, [0, 1, 2, 3])
+
+
+def test_items_made_with_spread_work_of_their_own_do_not_block_their_spread():
+    """Making an item may spread work itself (its pull is not taken twice by the thread making
+    it, nor waited for by a helper): the results are a plain loop's."""
+    def items():
+        for x in range(6):
+            yield sum(cores.each(lambda y: (time.sleep(0.001), y)[1], range(x + 3)))
+
+    assert cores.each(lambda total: total * 2, items()) == [2 * sum(range(x + 3)) for x in range(6)]
+
+
+def test_without_a_thread_to_start_the_caller_does_all_the_work(monkeypatch):
+    """No thread can be started (a process at its limit): every piece runs in the calling
+    thread, nothing hangs and nothing is left counted as at work."""
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    seen = set()
+    assert cores.each(lambda x: seen.add(threading.current_thread().name) or x, range(5)) == list(range(5))
+    assert seen == {threading.current_thread().name}

@@ -110,6 +110,20 @@ def _takeable() -> _Spread | None:
     return next((spread for spread in reversed(_open) if spread.has_room()), None)
 
 
+def _work_on(spread: _Spread) -> None:
+    """The spread's next piece, if it still has one to hand out."""
+    job = spread.take()
+    if job is not None:
+        spread.run(*job)
+
+
+def _leave() -> None:
+    """One thread fewer at work; whoever waits for a core (or for a piece) is told."""
+    with _state:
+        _busy[0] -= 1
+        _state.notify_all()
+
+
 def _help() -> None:
     """A helper thread: pieces of any spread in progress, until there is none to take."""
     _counted.value = True
@@ -119,13 +133,9 @@ def _help() -> None:
                 spread = _takeable()
             if spread is None:
                 return
-            job = spread.take()
-            if job is not None:
-                spread.run(*job)
+            _work_on(spread)
     finally:
-        with _state:
-            _busy[0] -= 1
-            _state.notify_all()
+        _leave()
 
 
 def _call_helper() -> None:
@@ -148,10 +158,8 @@ def _wait_for(ready: Callable[[], bool]) -> None:
     """Wait until `ready()` (checked under _state), working on other spreads' pieces meanwhile
     while a core is free. The waiting thread does not count as at work."""
     counted = _is_counted()
-    with _state:
-        if counted:
-            _busy[0] -= 1
-            _state.notify_all()
+    if counted:
+        _leave()
     try:
         while True:
             with _state:
@@ -163,13 +171,9 @@ def _wait_for(ready: Callable[[], bool]) -> None:
                     continue
                 _busy[0] += 1
             try:
-                job = spread.take()
-                if job is not None:
-                    spread.run(*job)
+                _work_on(spread)
             finally:
-                with _state:
-                    _busy[0] -= 1
-                    _state.notify_all()
+                _leave()
     finally:
         if counted:
             with _state:
@@ -179,10 +183,10 @@ def _wait_for(ready: Callable[[], bool]) -> None:
 def spread(function: Callable, items: Iterable, threads: bool = True, window: int = WINDOW) -> Iterator[tuple[object, object]]:
     """(item, function(item)) for each item, in the items' order, the work spread over the free
     cores (see the module). An item is taken from `items` only when a thread is about to work on
-    it, and at most WINDOW items are held at a time (running or waiting to be given back), so a
-    lazy iterator of big pieces keeps memory for two. `threads=False`: a plain loop. The first
-    error of any piece is raised here, after the pieces at work have finished; no piece starts
-    after an error (or after the caller stops iterating)."""
+    it, and at most `window` items are held at a time (running or waiting to be given back), so
+    a lazy iterator of big pieces keeps memory for that many. `threads=False`: a plain loop. An
+    error is raised here once the pieces at work have finished: the first failing piece's in
+    the items' order; no piece starts after an error (or after the caller stops iterating)."""
     if not threads or LIMIT < 2:
         for item in items:
             yield item, function(item)
@@ -238,9 +242,7 @@ def at_work() -> Iterator[None]:
     try:
         yield
     finally:
-        with _state:
-            _busy[0] -= 1
-            _state.notify_all()
+        _leave()
         _call_helper()
 
 

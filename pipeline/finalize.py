@@ -342,10 +342,6 @@ def mark_overdue(hazards: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFr
     return hazards
 
 
-def latest_month_end(tables: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
-    return _month_end([tables[t][c].max() for t, c in PRIMARY_DATE.items() if t in tables and not tables[t].empty])
-
-
 def _month_end(dates: list) -> pd.Timestamp | None:
     """The last day of the latest date's month (None without dates)."""
     dates = [d for d in dates if pd.notna(d)]

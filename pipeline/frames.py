@@ -1,6 +1,7 @@
 """Small frame helpers shared by the stages: empty clean tables, the deductions layout, joining
-per-row labels; and the process-level helpers of the big runs: two tables at a time on threads,
-memory handed back to the system (between stages, and big blocks as soon as they are freed)."""
+per-row labels; and the process-level helpers of the big runs: a map spread over both cores from
+a size on (`pipeline.cores`), memory handed back to the system (between stages, and big blocks as
+soon as they are freed)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ then the status columns that need the whole batch (a hazard's `overdue`) are com
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pandera
@@ -19,7 +21,7 @@ import pyarrow.compute as pc
 from pipeline import arrow_text, cores
 from pipeline.arrow_text import arrow
 from pipeline.clean import ISSUE_COLUMNS, SCRUBBED, SheetResult, empty_issues, scrub
-from pipeline.frames import combined_codes, two_at_a_time
+from pipeline.frames import THREAD_ROWS, combined_codes
 from pipeline.ingest_rules import IngestRules
 from pipeline.schemas import CLEAN_MODELS, checking_schema, columns_of
 
@@ -348,22 +350,44 @@ def _month_end(dates: list) -> pd.Timestamp | None:
     return (max(dates).to_period("M").to_timestamp() + pd.offsets.MonthEnd(0)) if dates else None
 
 
+def _settled_month_end(latest: dict, bounds: dict, dated: set) -> tuple[pd.Timestamp | None] | None:
+    """(`_month_end` of every dated table's latest date,) as soon as the tables done (`latest`)
+    settle it: each table not done yet has posted a bound on its latest date (`bounds`) within
+    the done tables' latest month. None while that is not known yet."""
+    end = _month_end(list(latest.values()))
+    for table in dated - latest.keys():
+        bound = bounds.get(table, pd.Timestamp.max)  # (not posted yet: any date)
+        if pd.notna(bound) and (end is None or _month_end([bound]) > end):
+            return None
+    return (end,)
+
+
 def empty_clean(table: str) -> pd.DataFrame:
     """A clean table with no rows but the schema's columns and dtypes (so Parquet keeps types)."""
     schema = CLEAN_MODELS[table].to_schema()
     return pd.DataFrame({name: pd.Series(dtype=str(column.dtype)) for name, column in schema.columns.items()})
 
 
-def _each_table(function, tables: dict[str, pd.DataFrame]) -> dict[str, object]:
-    """{table: function(table, frame)} for the tables with rows, in their order; two tables at a
-    time (`frames.two_at_a_time`; each call sees only its own table)."""
+def _each_table(function, tables: dict[str, pd.DataFrame]):
+    """(table, function(table, frame)) for the tables with rows, smallest first (so that results
+    come out about as they are done), each as soon as it and those before it are; two tables at
+    a time (`frames.THREAD_ROWS`, `cores`; each call sees only its own table, and each table's
+    frame is let go once its result is out)."""
     chosen = {table: frame for table, frame in tables.items() if not frame.empty}
-    results = two_at_a_time(lambda table: function(table, chosen[table]), list(chosen), sum(map(len, chosen.values())))
-    return dict(zip(chosen, results))
+    order = sorted(chosen, key=lambda table: len(chosen[table]))
+    threads = len(chosen) >= 2 and sum(map(len, chosen.values())) >= THREAD_ROWS
+    for table, result in cores.spread(lambda name: function(name, chosen[name]), order, threads):
+        del chosen[table]
+        yield table, result
 
 
-def finalize(results: list[SheetResult], rules: IngestRules) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
-    """Clean tables, the quarantine and the warnings of a whole batch."""
+def finalize(results: list[SheetResult], rules: IngestRules, publish=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    """Clean tables, the quarantine and the warnings of a whole batch.
+
+    `publish(table, frame)`, when given, is called once for each clean table as soon as it is
+    final, with the frame returned for it (the runner writes it while the rest is worked out):
+    hazards once every table's latest date is known (`overdue`), the others when their checks are
+    done."""
     quarantine = [r.quarantine for r in results]
     warnings = [r.warnings for r in results]
     tables = {}
@@ -371,28 +395,42 @@ def finalize(results: list[SheetResult], rules: IngestRules) -> tuple[dict[str, 
         parts = [r.data for r in results if r.source == table and not r.data.empty]
         tables[table] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     period = data_period(results, {t: f for t, f in tables.items() if not f.empty})
+    publish = publish or (lambda table, frame: None)
+    dated = {table for table, frame in tables.items() if table in PRIMARY_DATE and not frame.empty}
+    bounds = {}  # a dated table's latest date once period-checked: its final latest date or later
+    latest, unmarked, lock = {}, ["hazards"], threading.Lock()  # (hazards: checked, not yet marked)
 
     def finished(table: str, frame: pd.DataFrame):
         """The table's own checks, one after the other; a hazard's `overdue` needs every table's
-        latest date once checked, so hazards are validated without it and get it after."""
+        latest date once checked, so hazards are validated without it and get it after. The
+        table is published from here, on the thread that finished it, as are hazards once the
+        tables done settle their latest month (`_settled_month_end`)."""
         frame, moved = check_period(table, frame, rules, period)
+        if table in PRIMARY_DATE:
+            bounds[table] = frame[PRIMARY_DATE[table]].max()  # (dropping duplicates only lowers it)
         frame, dups = drop_duplicates(table, frame, rules)
-        latest = frame[PRIMARY_DATE[table]].max() if table in PRIMARY_DATE else pd.NaT
+        last = frame[PRIMARY_DATE[table]].max() if table in PRIMARY_DATE else pd.NaT
         frame, failed = validate(table, frame, ("overdue",) if table == "hazards" else ())
-        return _sorted_by(frame, ROW_KEY).reset_index(drop=True), moved + [failed], dups, latest
+        frame = _sorted_by(frame, ROW_KEY).reset_index(drop=True)
+        with lock:  # (the checked table replaces the raw one: that one goes now)
+            tables[table], latest[table] = frame, last
+            final = [] if table == "hazards" else [table]
+            if unmarked and "hazards" in latest and (as_of := _settled_month_end(latest, bounds, dated)) is not None:
+                # (the overdue status as of the end of the latest month with data, checked but not yet validated)
+                tables["hazards"] = mark_overdue(tables["hazards"], as_of[0])
+                final.append(unmarked.pop())
+            final = [(name, tables[name]) for name in final]
+        for name, ready in final:
+            publish(name, ready)
+        return moved + [failed], dups
 
-    latest = []
-    for table, (frame, moved, dups, last) in _each_table(finished, tables).items():
+    for moved, dups in (result for _, result in _each_table(finished, tables)):
         quarantine += moved
         warnings.append(dups.assign(kind="重复"))
-        tables[table] = frame
-        latest.append(last)
-    # (the overdue status as of the end of the latest month with data, checked but not yet validated)
-    if "hazards" in tables and not tables["hazards"].empty:
-        tables["hazards"] = mark_overdue(tables["hazards"], _month_end(latest))
     for table, frame in tables.items():
         if frame.empty:
             tables[table] = empty_clean(table)
+            publish(table, tables[table])
     quarantine_frame = pd.concat([q for q in quarantine if not q.empty] or [empty_issues()], ignore_index=True)
     warning_parts = [w if "kind" in w else w.assign(kind="警告") for w in warnings if not w.empty]
     warning_frame = pd.concat(warning_parts or [empty_issues().assign(kind=pd.Series(dtype="str"))], ignore_index=True)

@@ -124,7 +124,8 @@ class TablePublisher:
 
     `write` starts a table's Parquet file under a hidden temporary name on one of two writer
     threads (encoding and compression release the GIL), so the big clean tables are written while
-    the run goes on to score them. `commit` waits for every writer, then moves the files into
+    the run goes on to check the others and score them (`write` may be called from any thread).
+    `commit` waits for every writer, then moves the files into
     place. The manifest is removed before the first move and written after the last, so a run
     killed in between leaves no manifest: the folder is then known to be incomplete and the next
     run redoes the work. Leaving the `with` block without `commit` (an error, Ctrl-C) waits for
@@ -136,19 +137,21 @@ class TablePublisher:
         self._staged: dict[str, Path] = {}
         self._futures: list = []
         self._pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="parquet")
+        self._lock = threading.Lock()  # (`write` may be called from the threads finishing tables)
 
     def __enter__(self) -> "TablePublisher":
         return self
 
     def write(self, name: str, frame: pd.DataFrame) -> None:
-        if name in self._staged:
-            raise ValueError(f"table {name} written twice")
         target = self.processed / f"{name}.parquet"
-        # The name is known before the file exists (the rule of _stage_parquet), so whatever
-        # happens none is left. The writer gets its own shallow copy: a later change to the
-        # caller's frame (copy-on-write) never reaches a file being written.
-        self._staged[name] = _temporary_name(target)
-        self._futures.append(self._pool.submit(_stage_parquet, frame.copy(deep=False), target))
+        with self._lock:
+            if name in self._staged:
+                raise ValueError(f"table {name} written twice")
+            # The name is known before the file exists (the rule of _stage_parquet), so whatever
+            # happens none is left. The writer gets its own shallow copy: a later change to the
+            # caller's frame (copy-on-write) never reaches a file being written.
+            self._staged[name] = _temporary_name(target)
+            self._futures.append(self._pool.submit(_stage_parquet, frame.copy(deep=False), target))
 
     def commit(self, manifest: dict) -> None:
         for future in self._futures:
@@ -411,17 +414,19 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
     from pipeline.finalize import finalize  # (imported aside by now)
     release_memory()
     rows += [_sheet_row(path, rel, sha, part, registry, rules) for path, rel, sha, part in parts]
-    tables, quarantine, warnings = finalize(results, rules)
-    del results
-    release_memory()
-    files = files_table(rows, tables, quarantine, warnings)
-    if files.loc[files["status"].eq("ok")].empty:
-        reasons = ";".join(_file_problems(name, group) for name, group in files.groupby("source_file", sort=True))
-        raise InputError(f"没有任何文件能够读取(no file could be read):{reasons}")
-    outputs = dict(tables, quarantine=quarantine, warnings=warnings, files=files)
     with TablePublisher(processed) as publisher:
-        for name, frame in outputs.items():  # written while the scoring runs
-            publisher.write(name, frame)
+        # Each clean table is written as soon as it is final (`finalize`'s publish), on a core
+        # the other tables' checks leave free, while the run goes on to score them.
+        tables, quarantine, warnings = finalize(results, rules, publisher.write)
+        del results
+        release_memory()
+        files = files_table(rows, tables, quarantine, warnings)
+        if files.loc[files["status"].eq("ok")].empty:
+            reasons = ";".join(_file_problems(name, group) for name, group in files.groupby("source_file", sort=True))
+            raise InputError(f"没有任何文件能够读取(no file could be read):{reasons}")
+        outputs = dict(tables, quarantine=quarantine, warnings=warnings, files=files)
+        for name in ("quarantine", "warnings", "files"):
+            publisher.write(name, outputs[name])
         if score:
             scored = score_tables(tables, files, registry.frame)
             for name, frame in scored.items():

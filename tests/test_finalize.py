@@ -157,3 +157,79 @@ def test_a_table_validated_in_halves_or_without_overdue_gives_what_checking_it_w
     for kept, issues in (halves, later):
         pd.testing.assert_frame_equal(kept, whole[0], check_exact=True)
         pd.testing.assert_frame_equal(issues, whole[1], check_exact=True)
+
+
+def test_the_latest_month_is_settled_once_the_tables_not_done_cannot_go_past_it():
+    """Hazards are marked `overdue` as of the end of every table's latest month: as soon as the
+    tables done give that month and each other table's bound (its latest date before duplicates
+    go) lies within it; not while a bound is missing or later."""
+    dated = {"hazards", "enforcement"}
+    done = {"hazards": pd.Timestamp("2020-12-03")}
+    december = pd.Timestamp("2020-12-31")
+    settled = finalize._settled_month_end
+    assert settled(done, {"enforcement": pd.Timestamp("2020-12-31 18:00")}, dated) == (december,)
+    assert settled(done, {"enforcement": pd.Timestamp("2021-01-01")}, dated) is None
+    assert settled(done, {}, dated) is None  # (enforcement not period-checked yet)
+    assert settled(done, {"enforcement": pd.NaT}, dated) == (december,)  # (no dates at all)
+    assert settled({"hazards": pd.NaT}, {"enforcement": pd.Timestamp("2020-01-01")}, dated) is None
+    assert settled({"hazards": pd.NaT, "enforcement": pd.NaT}, {}, dated) == (None,)
+    assert settled({**done, "enforcement": pd.Timestamp("2021-02-01")}, {}, dated) == (pd.Timestamp("2021-02-28"),)
+
+
+def _batch_results(hazard_deadline: str, inspected: str):
+    from pipeline.clean import SheetResult, empty_issues
+    from tests import factories
+
+    n = 30
+    found = hazards([f"H{i}" for i in range(n)], ["h.xlsx"] * n)
+    found["deadline"] = pd.Timestamp(hazard_deadline)
+    checks = factories.enforcement(*({"inspected_at": inspected} for _ in range(2 * n))).assign(_title_period="")
+    checks["_title_period"] = checks["_title_period"].astype("str")
+    return [SheetResult(source, data, empty_issues(), empty_issues()) for source, data in (("hazards", found), ("enforcement", checks))]
+
+
+@pytest.mark.parametrize("inspected, overdue", [("2020-01-15", False), ("2020-02-15", True)])
+def test_each_clean_table_is_published_once_as_returned_hazards_as_of_every_tables_latest_month(monkeypatch, inspected, overdue):
+    """A hazard due on 10 February and still open is overdue only if some table has data in
+    February (its inspections here); the frames published are the ones returned."""
+    from pipeline import cores
+
+    monkeypatch.setattr(cores, "LIMIT", 2)
+    monkeypatch.setattr(finalize, "THREAD_ROWS", 1)
+    published = []
+    tables, _, _ = finalize.finalize(_batch_results("2020-02-10", inspected), RULES, lambda *pair: published.append(pair))
+    assert sorted(name for name, _ in published) == sorted(tables)
+    assert all(frame is tables[name] for name, frame in published)
+    assert len(tables["hazards"]) == 30 and len(tables["enforcement"]) == 60
+    assert tables["hazards"]["overdue"].eq(overdue).all()
+
+
+@pytest.mark.parametrize("inspected, early", [("2020-01-15", True), ("2020-02-15", False)])
+def test_hazards_are_published_early_only_when_no_table_left_can_change_their_month(monkeypatch, inspected, early):
+    """Enforcement's checks wait for hazards to be published (up to 10 s when they can be, 1 s
+    when they must not be): by the thread that finished them when enforcement's period-checked
+    dates lie in the hazards' month; after enforcement is done, and overdue as of February's end,
+    when they reach February."""
+    import threading
+
+    from pipeline import cores
+
+    monkeypatch.setattr(cores, "LIMIT", 2)
+    monkeypatch.setattr(finalize, "THREAD_ROWS", 1)
+    out, waited = threading.Event(), []
+    validate = finalize.validate
+
+    def slow_validate(table, frame, without=()):
+        if table == "enforcement":
+            waited.append(out.wait(10 if early else 1))
+        return validate(table, frame, without)
+
+    monkeypatch.setattr(finalize, "validate", slow_validate)
+
+    def publish(name, frame):
+        if name == "hazards":
+            out.set()
+
+    tables, _, _ = finalize.finalize(_batch_results("2020-02-10", inspected), RULES, publish)
+    assert waited == [early] and out.is_set()
+    assert tables["hazards"]["overdue"].eq(not early).all()

@@ -413,11 +413,12 @@ def finalize(results: list[SheetResult], rules: IngestRules, publish=None) -> tu
         frame, failed = validate(table, frame, ("overdue",) if table == "hazards" else ())
         frame = _sorted_by(frame, ROW_KEY).reset_index(drop=True)
         with lock:  # (the checked table replaces the raw one: that one goes now)
-            tables[table], latest[table] = frame, last
+            tables[table], latest[table] = empty_clean(table) if frame.empty else frame, last
             final = [] if table == "hazards" else [table]
             if unmarked and "hazards" in latest and (as_of := _settled_month_end(latest, bounds, dated)) is not None:
                 # (the overdue status as of the end of the latest month with data, checked but not yet validated)
-                tables["hazards"] = mark_overdue(tables["hazards"], as_of[0])
+                if len(tables["hazards"]):  # (every hazard gone in the checks: the empty table as it is)
+                    tables["hazards"] = mark_overdue(tables["hazards"], as_of[0])
                 final.append(unmarked.pop())
             final = [(name, tables[name]) for name in final]
         for name, ready in final:
@@ -427,8 +428,8 @@ def finalize(results: list[SheetResult], rules: IngestRules, publish=None) -> tu
     for moved, dups in (result for _, result in _each_table(finished, tables)):
         quarantine += moved
         warnings.append(dups.assign(kind="重复"))
-    for table, frame in tables.items():
-        if frame.empty:
+    for table in tables:
+        if table not in latest:  # (a table without rows: no checks ran, nothing was published)
             tables[table] = empty_clean(table)
             publish(table, tables[table])
     quarantine_frame = pd.concat([q for q in quarantine if not q.empty] or [empty_issues()], ignore_index=True)

@@ -204,6 +204,22 @@ def test_each_clean_table_is_published_once_as_returned_hazards_as_of_every_tabl
     assert tables["hazards"]["overdue"].eq(overdue).all()
 
 
+@pytest.mark.parametrize("emptied", ["hazards", "enforcement"])
+def test_a_table_that_loses_every_row_in_the_checks_is_published_once_as_an_empty_clean_table(monkeypatch, emptied):
+    from pipeline import cores
+
+    monkeypatch.setattr(cores, "LIMIT", 2)
+    monkeypatch.setattr(finalize, "THREAD_ROWS", 1)
+    results = _batch_results("2020-01-20", "2020-01-15")
+    data = results[0 if emptied == "hazards" else 1].data
+    data[data.columns.intersection(["level", "mode"])[0]] = "无此项"  # (not one of the allowed values)
+    published = []
+    tables, quarantine, _ = finalize.finalize(results, RULES, lambda *pair: published.append(pair))
+    assert sorted(name for name, _ in published) == sorted(tables)  # (each once)
+    pd.testing.assert_frame_equal(tables[emptied], finalize.empty_clean(emptied))
+    assert len(quarantine) == len(data) and len(tables["hazards" if emptied == "enforcement" else "enforcement"])
+
+
 @pytest.mark.parametrize("inspected, early", [("2020-01-15", True), ("2020-02-15", False)])
 def test_hazards_are_published_early_only_when_no_table_left_can_change_their_month(monkeypatch, inspected, early):
     """Enforcement's checks wait for hazards to be published (up to 10 s when they can be, 1 s
@@ -216,14 +232,22 @@ def test_hazards_are_published_early_only_when_no_table_left_can_change_their_mo
 
     monkeypatch.setattr(cores, "LIMIT", 2)
     monkeypatch.setattr(finalize, "THREAD_ROWS", 1)
-    out, waited = threading.Event(), []
-    validate = finalize.validate
+    out, posted, waited = threading.Event(), threading.Event(), []
+    validate, drop_duplicates = finalize.validate, finalize.drop_duplicates
+
+    def noted_drop_duplicates(table, frame, rules):
+        if table == "enforcement":
+            posted.set()  # (its bound is posted by now)
+        return drop_duplicates(table, frame, rules)
 
     def slow_validate(table, frame, without=()):
+        if table == "hazards":
+            posted.wait(10)
         if table == "enforcement":
             waited.append(out.wait(10 if early else 1))
         return validate(table, frame, without)
 
+    monkeypatch.setattr(finalize, "drop_duplicates", noted_drop_duplicates)
     monkeypatch.setattr(finalize, "validate", slow_validate)
 
     def publish(name, frame):

@@ -21,7 +21,7 @@ from pipeline import arrow_text, cores, parse
 from pipeline.frames import big_blocks_in_effect, release_memory, two_at_a_time
 from pipeline.ingest_rules import IngestRules, SourceSpec
 from pipeline.layout import SCAN_ROWS, Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows, source_aliases
-from pipeline.read import EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet, column_letter
+from pipeline.read import EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet, column_letter, text_of
 from pipeline.registry import industry_index, name_index, normalise_name, split_list
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
@@ -221,11 +221,12 @@ def clean_batch(parts: list[SheetPart], rules: IngestRules, registry: Registry) 
 def _batch(members: list[SheetPart], spec: SourceSpec):
     """The body rows of a source's sheets in one frame (cell columns, `_row`, `_sheet`, canonical
     columns), its cell columns, and every column's distinct values (`_canonical_columns`)."""
-    batch = _stacked([part.cells for part in members], [part.rows for part in members])
+    known: dict[str, tuple[np.ndarray, pd.Series]] = {}
+    batch = _stacked([part.cells for part in members], [part.rows for part in members], known)
     for part in members:  # the batch holds the cells now; the raw ones can go as soon as it does
         part.cells = None
     cell_columns = [c for c in batch.columns if c.startswith("_c")]  # (in column order: `_stacked`'s)
-    canonical, distinct = _canonical_columns(batch, cell_columns, members, spec)
+    canonical, distinct = _canonical_columns(batch, cell_columns, members, spec, known)
     return pd.concat([batch, canonical], axis=1), cell_columns, distinct
 
 
@@ -233,9 +234,15 @@ SMALL_CHUNK_ROWS = 1 << 16  # a column whose chunks average fewer rows is made o
 COMBINE_BYTES = 64 << 20  # ... when it is no bigger than this
 
 
-def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray]) -> pd.DataFrame:
+DICTIONARY_TEXT = pa.dictionary(pa.int32(), pa.large_string())
+
+
+def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray],
+             known: dict[str, tuple[np.ndarray, pd.Series]] | None = None) -> pd.DataFrame:
     """The sheets' cells (`SheetPart.cells`) one sheet under another: every cell column (a cell a
-    sheet does not have is ""), then `_row` and `_sheet` (the sheet's position in the lists)."""
+    sheet does not have is ""), then `_row` and `_sheet` (the sheet's position in the lists).
+    A column that comes as dictionary chunks in every sheet (Parquet) is decoded, and its
+    (codes, distinct values) put in `known`: its dictionaries, joined, are its distinct values."""
     lengths = [len(numbers) for numbers in rows]
     index = pd.RangeIndex(sum(lengths))
     names = sorted({name for found in cells for name in found}, key=lambda c: int(c[2:]))
@@ -247,7 +254,12 @@ def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray]) -> 
                 chunks += found.pop(name)  # (the sheet's own reference goes: one column copied at a time)
             elif length:
                 chunks.append(arrow_text.blanks(length))
-        column = pa.chunked_array(chunks, pa.large_string())
+        if chunks and all(chunk.type == DICTIONARY_TEXT for chunk in chunks):
+            column, known[name] = _decoded(pa.chunked_array(chunks, DICTIONARY_TEXT), index)
+            columns[name] = arrow_text.series(column, index)
+            continue
+        # (dictionary chunks beside plain ones, a Parquet export and a workbook: all decoded)
+        column = pa.chunked_array([text_of(chunk) for chunk in chunks], pa.large_string())
         if 1 < column.num_chunks and len(column) < SMALL_CHUNK_ROWS * column.num_chunks and column.nbytes <= COMBINE_BYTES:
             # hundreds of small sheets' chunks: one array, as every later step pays per chunk;
             # the byte cap bounds the copy (alive with the chunks until this column is done)
@@ -258,12 +270,27 @@ def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray]) -> 
     return pd.DataFrame(columns, index=index, copy=False)
 
 
+def _decoded(column: pa.ChunkedArray, index: pd.Index) -> tuple[pa.ChunkedArray, tuple[np.ndarray, pd.Series]]:
+    """A column of dictionary chunks as large_string, and its (codes, distinct values) as
+    `parse.distinct_values` gives them (values in the dictionaries' order, which may hold a few
+    no row uses: per-value work does not depend on either)."""
+    column = column.unify_dictionaries()
+    uniques = column.chunk(0).dictionary
+    codes = np.concatenate([chunk.indices.to_numpy() for chunk in column.chunks])
+    narrow = next(t for t in (np.int8, np.int16, np.int32) if len(uniques) <= np.iinfo(t).max)
+    text = pa.chunked_array([uniques.take(chunk.indices) for chunk in column.chunks], pa.large_string())
+    return text, (codes.astype(narrow), arrow_text.series(uniques, pd.RangeIndex(len(uniques))))
+
+
 def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
     return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
 
 
 def _filled_text(chunk: pa.Array) -> pa.Array:
-    """A chunk of cells as large_string, "" for an empty cell."""
+    """A chunk of cells as large_string, "" for an empty cell; dictionary chunks of a Parquet
+    sheet (`read._parquet_text`: large_string values, no empty cell) as they are."""
+    if chunk.type == DICTIONARY_TEXT:
+        return chunk
     if chunk.type != pa.large_string():
         chunk = chunk.cast(pa.large_string())
     return pc.fill_null(chunk, "") if chunk.null_count else chunk
@@ -276,14 +303,16 @@ def _distinct_columns(columns: dict[str, pd.Series]) -> dict[str, tuple[np.ndarr
     return dict(zip(columns, two_at_a_time(parse.distinct_values, list(columns.values()), rows, THREAD_ROWS)))
 
 
-def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetPart], spec: SourceSpec):
+def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetPart], spec: SourceSpec,
+                       known: dict | None = None):
     """Each canonical column's raw text, picked per row from the cell column its sheet maps to it;
     and the distinct values (`parse.distinct_values`) of every cell and canonical column, each
-    worked out once: a canonical column every sheet maps to one cell column shares that column's."""
+    worked out once (`known`: those of cell columns known already): a canonical column every
+    sheet maps to one cell column shares that column's."""
     keys = batch["_sheet"].to_numpy()
     out = {}
-    shared: dict[str, str] = {}
-    distinct = _distinct_columns({c: batch[c] for c in cell_columns})
+    known = known or {}
+    distinct = {**_distinct_columns({c: batch[c] for c in cell_columns if c not in known}), **known}
     present = np.flatnonzero(np.bincount(keys, minlength=len(members)))  # the sheets with rows
     blank = None
     for name in spec.columns:

@@ -58,7 +58,8 @@ class RawSheet:
     `merged` lists merged ranges ((r0, c0), (r1, c1)) in table coordinates, inclusive.
 
     A workbook's sheet, a Parquet export of text and a big CSV read by pyarrow come as `columns`
-    (each column's cells as Arrow text, "" for an empty cell) and `head` (its first HEAD_ROWS
+    (each column's cells as Arrow text, "" for an empty cell; a Parquet column's repeating text
+    as dictionary chunks, `text_of` gives it plain) and `head` (its first HEAD_ROWS
     rows as lists of text), the frame `grid` being built only when something asks for it:
     recognising a sheet and cutting out its body need neither, and a frame per sheet costs
     milliseconds (seconds for a month's hundreds of workbooks), a frame of millions of rows a
@@ -79,7 +80,7 @@ class RawSheet:
         """The sheet as a frame of text (built once from `columns` when it came as those)."""
         if self.grid is None:
             index = pd.RangeIndex(self.height)
-            self.grid = pd.DataFrame({j: pd.Series(pd.array(column, dtype="str"), index=index)
+            self.grid = pd.DataFrame({j: pd.Series(pd.array(text_of(column), dtype="str"), index=index)
                                       for j, column in enumerate(self.columns or [])}, index=index)
         return self.grid
 
@@ -327,19 +328,36 @@ def _read_parquet(path: Path) -> list[RawSheet]:
     try:
         schema = pq.read_schema(path)
         text = all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in schema.types)
-        # Text read straight as large_string (pandas' `str`): no second copy of every column
-        table = pq.read_table(path, schema=pa.schema([(n, pa.large_string()) for n in schema.names]) if text else None)
+        # Text read as dictionaries (the file's own dictionary pages: the cleaner's distinct
+        # values without hashing any text, `clean._stacked`), other files as they are.
+        table = pq.read_table(path, read_dictionary=schema.names if text else None)
     except Exception as error:
         raise InputError(f"{path.name}: Parquet 文件损坏(corrupt Parquet file: {str(error)[:120]})") from None
     names = [str(c) for c in table.column_names]
     if text and table.num_rows:
         # Arrow columns, as a workbook's sheet comes (RawSheet.columns): no frame of the table.
-        columns = [pc.fill_null(column, "") if column.null_count else column for column in table.columns]
+        columns = [_parquet_text(column) for column in table.columns]
         return [RawSheet(name=path.stem, preamble=[names], head=_head(columns), columns=columns, height=table.num_rows)]
     frame = table.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow")) if table.num_rows else pd.DataFrame(columns=table.column_names)
     grid = frame.astype("str").fillna("")
     grid.columns = range(len(names))
     return [RawSheet(name=path.stem, grid=grid, preamble=[names])]
+
+
+def _parquet_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A Parquet text column read as dictionaries, kept so when its values repeat (dictionary
+    chunks of large_string values, no nulls); as large_string ("" for an empty cell) when they
+    barely do (ids: a dictionary as long as its chunk) or some cell is empty."""
+    chunks = [chunk.cast(pa.dictionary(pa.int32(), pa.large_string())) for chunk in column.chunks]
+    if column.null_count or any(2 * len(chunk.dictionary) > len(chunk) for chunk in chunks):
+        column = column.cast(pa.large_string())
+        return pc.fill_null(column, "") if column.null_count else column
+    return pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.large_string()))
+
+
+def text_of(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A column of `RawSheet.columns` as plain large_string (dictionaries decoded)."""
+    return column.cast(pa.large_string()) if pa.types.is_dictionary(column.type) else column
 
 
 # --- Text: CSV and HTML tables -------------------------------------------------------------------

@@ -489,6 +489,40 @@ def test_a_text_parquet_read_as_columns_is_prepared_as_its_frame_would_be(tmp_pa
     assert sheet.columns is None and sheet.table().iat[5, 0] == "5"
 
 
+def test_a_parquet_sheets_repeating_text_is_read_as_dictionaries_and_cleaned_as_plain_text_is(tmp_path):
+    """Parquet text read as dictionaries: a column whose values repeat stays dictionary chunks,
+    one whose values barely repeat (ids) or with empty cells is read as plain text; cleaning
+    the sheet (its dictionaries giving the distinct values, `clean._stacked`) gives exactly what
+    cleaning the same cells as plain text gives, over several row groups with dictionaries of
+    their own and a value no row uses."""
+    import dataclasses
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline import config
+    from pipeline.clean import Registry, clean_sheet
+    from pipeline.ingest_rules import load_ingest_rules
+    from pipeline.registry import load_registry
+
+    rules = load_ingest_rules(config.INGEST_RULES)
+    registry = Registry(load_registry(config.RAW_DIR / config.REGISTRY_NAME))
+    rows = [hazard(隐患编号=f"PQ-{i}", 企业名称=f"导出{i % 7}", 隐患等级=["一般", "重大", "乙级"][i % 3] if i < 50 else "一般")
+            for i in range(120)]
+    rows[5][HAZARD_HEADER.index("整改完成日期")] = None
+    table = pa.table({name: pa.array([row[j] for row in rows], pa.string()) for j, name in enumerate(HAZARD_HEADER)})
+    pq.write_table(table, tmp_path / "导出.parquet", row_group_size=40)  # 三个行组 (three row groups)
+    [sheet] = read_file(tmp_path / "导出.parquet")
+    kinds = {name: pa.types.is_dictionary(column.type) for name, column in zip(HAZARD_HEADER, sheet.columns)}
+    assert kinds["企业名称"] and kinds["隐患等级"] and not kinds["隐患编号"] and not kinds["整改完成日期"]
+    assert sheet.columns[HAZARD_HEADER.index("隐患等级")].chunk(2).dictionary.to_pylist() == ["一般"]
+    plain = dataclasses.replace(sheet, columns=[column.cast(pa.large_string()) for column in sheet.columns])
+    dictionary, text = (clean_sheet(s, "导出.parquet", rules, registry) for s in (sheet, plain))
+    assert len(dictionary.data) + len(dictionary.quarantine) == 120 and len(dictionary.quarantine)  # (乙级: no such level)
+    for got, expected in ((dictionary.data, text.data), (dictionary.quarantine, text.quarantine), (dictionary.warnings, text.warnings)):
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
 def test_tables_finalized_two_at_a_time_give_what_one_after_the_other_gives(run, tmp_path, monkeypatch):
     """From frames.THREAD_ROWS rows in all, the batch checks work on two tables at a time, and
     from finalize.VALIDATE_HALVES_ROWS rows a table is validated in two halves; the quirks corpus

@@ -344,16 +344,20 @@ def _pooled(inputs: list[Path]) -> list[int]:
     return small if len(small) >= POOL_MIN_FILES else []
 
 
-def _read_inputs(inputs: list[Path], raw: Path, rules: IngestRules, workers: bool = False):
+def _read_inputs(inputs: list[Path], raw: Path, rules: IngestRules, workers: bool = False,
+                 forked: Callable[[], None] = lambda: None):
     """(path, name as shown, (sha256, sheets prepared) or ("", why not)) for every input, in
-    input order, as each is read. `workers`: small files read by two forked worker processes."""
+    input order, as each is read. `workers`: small files read by two forked worker processes.
+    `forked()` is called before the first file is read, once the workers (if any) are forked."""
     names = [readable_name(path.relative_to(raw).as_posix()) for path in inputs]
     pending: dict[int, Future] = {}
     pool = None
     if workers and (pooled := _pooled(inputs)):
         _RULES[:] = [rules]  # inherited by the forked workers
         pool = ProcessPoolExecutor(2, mp_context=mp.get_context("fork"), initializer=_start_worker)
+        # (a fork-context pool forks all its workers at the first submit)
         pending = {i: pool.submit(_read_in_worker, inputs[i], names[i]) for i in pooled}
+    forked()
     try:
         for position, (path, name) in enumerate(zip(inputs, names)):
             outcome = None
@@ -396,10 +400,9 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
     big_blocks_returned()
     parts: list[tuple[Path, str, str, SheetPart]] = []
     rows: list[dict] = []
-    importing = None
-    for number, (path, rel, (sha, read)) in enumerate(_read_inputs(inputs, raw, rules, workers), start=1):
-        if importing is None:  # (once the worker processes, if any, are forked)
-            importing = _import_aside(LATER_MODULES)
+    importing = []  # (started once the worker processes, if any, are forked)
+    reading = _read_inputs(inputs, raw, rules, workers, lambda: importing.append(_import_aside(LATER_MODULES)))
+    for number, (path, rel, (sha, read)) in enumerate(reading, start=1):
         if isinstance(read, str):  # why the file could not be used
             rows.append(_sheet_row(path, rel, "", None, registry, rules, read))
         else:  # the parts hold the body cells; the cleaner lets them go source by source
@@ -409,8 +412,8 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
     progress(f"  已读取 {len(inputs)} 个文件,清洗中…(cleaning)")
     release_memory()
     results = clean_batch([part for *_, part in parts], rules, registry)
-    if importing is not None:
-        importing.join()
+    for thread in importing:
+        thread.join()
     from pipeline.finalize import finalize  # (imported aside by now)
     release_memory()
     rows += [_sheet_row(path, rel, sha, part, registry, rules) for path, rel, sha, part in parts]

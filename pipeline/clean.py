@@ -255,7 +255,7 @@ def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray],
             elif length:
                 chunks.append(arrow_text.blanks(length))
         if chunks and all(chunk.type == DICTIONARY_TEXT for chunk in chunks):
-            column, known[name] = _decoded(pa.chunked_array(chunks, DICTIONARY_TEXT), index)
+            column, known[name] = _decoded(pa.chunked_array(chunks, DICTIONARY_TEXT))
             columns[name] = arrow_text.series(column, index)
             continue
         # (dictionary chunks beside plain ones, a Parquet export and a workbook: all decoded)
@@ -270,7 +270,7 @@ def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray],
     return pd.DataFrame(columns, index=index, copy=False)
 
 
-def _decoded(column: pa.ChunkedArray, index: pd.Index) -> tuple[pa.ChunkedArray, tuple[np.ndarray, pd.Series]]:
+def _decoded(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, tuple[np.ndarray, pd.Series]]:
     """A column of dictionary chunks as large_string, and its (codes, distinct values) as
     `parse.distinct_values` gives them (values in the dictionaries' order, which may hold a few
     no row uses: per-value work does not depend on either)."""

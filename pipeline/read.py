@@ -328,9 +328,9 @@ def _read_parquet(path: Path) -> list[RawSheet]:
     try:
         schema = pq.read_schema(path)
         text = all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in schema.types)
-        # Text read as dictionaries (the file's own dictionary pages: the cleaner's distinct
-        # values without hashing any text, `clean._stacked`), other files as they are.
-        table = pq.read_table(path, read_dictionary=schema.names if text else None)
+        # Repeating text read as dictionaries (the file's own dictionary pages: the cleaner's
+        # distinct values without hashing any text, `clean._stacked`); the rest as it is.
+        table = pq.read_table(path, read_dictionary=_repeating(pq.ParquetFile(path).metadata) if text else None)
     except Exception as error:
         raise InputError(f"{path.name}: Parquet 文件损坏(corrupt Parquet file: {str(error)[:120]})") from None
     names = [str(c) for c in table.column_names]
@@ -344,15 +344,31 @@ def _read_parquet(path: Path) -> list[RawSheet]:
     return [RawSheet(name=path.stem, grid=grid, preamble=[names])]
 
 
+DICTIONARY_BYTES_PER_VALUE = 4  # `_repeating`: at most this many bytes per value, uncompressed
+
+
+def _repeating(metadata: pq.FileMetaData) -> list[str]:
+    """The columns stored as dictionaries in every row group, at few bytes per value (a small
+    dictionary and narrow codes). Ids are not: a dictionary as long as its data, given up half
+    way (Parquet writers fall back to plain pages), and asking for one makes Arrow hash every id."""
+    chosen = []
+    for j in range(metadata.num_columns):
+        chunks = [metadata.row_group(i).column(j) for i in range(metadata.num_row_groups)]
+        if all(c.has_dictionary_page and c.total_uncompressed_size <= DICTIONARY_BYTES_PER_VALUE * c.num_values for c in chunks):
+            chosen.append(metadata.schema.column(j).path)
+    return chosen
+
+
 def _parquet_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A Parquet text column read as dictionaries, kept so when its values repeat (dictionary
-    chunks of large_string values, no nulls); as large_string ("" for an empty cell) when they
-    barely do (ids: a dictionary as long as its chunk) or some cell is empty."""
-    chunks = [chunk.cast(pa.dictionary(pa.int32(), pa.large_string())) for chunk in column.chunks]
-    if column.null_count or any(2 * len(chunk.dictionary) > len(chunk) for chunk in chunks):
-        column = column.cast(pa.large_string())
-        return pc.fill_null(column, "") if column.null_count else column
-    return pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.large_string()))
+    """A Parquet text column as RawSheet.columns holds it: dictionary chunks of large_string
+    values when read as dictionaries (`_repeating`) and no cell is empty and no chunk's values
+    barely repeat; else large_string, "" for an empty cell."""
+    if pa.types.is_dictionary(column.type):
+        chunks = [chunk.cast(pa.dictionary(pa.int32(), pa.large_string())) for chunk in column.chunks]
+        if not column.null_count and all(2 * len(chunk.dictionary) <= len(chunk) for chunk in chunks):
+            return pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.large_string()))
+    column = column.cast(pa.large_string())
+    return pc.fill_null(column, "") if column.null_count else column
 
 
 def text_of(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:

@@ -357,8 +357,8 @@ def _read_inputs(inputs: list[Path], raw: Path, rules: IngestRules, workers: boo
         pool = ProcessPoolExecutor(2, mp_context=mp.get_context("fork"), initializer=_start_worker)
         # (a fork-context pool forks all its workers at the first submit)
         pending = {i: pool.submit(_read_in_worker, inputs[i], names[i]) for i in pooled}
-    forked()
     try:
+        forked()
         for position, (path, name) in enumerate(zip(inputs, names)):
             outcome = None
             if position in pending:

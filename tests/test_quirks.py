@@ -503,6 +503,7 @@ def test_a_parquet_sheets_repeating_text_is_read_as_dictionaries_and_cleaned_as_
     from pipeline import config
     from pipeline.clean import Registry, clean_sheet
     from pipeline.ingest_rules import load_ingest_rules
+    from pipeline.read import _repeating
     from pipeline.registry import load_registry
 
     rules = load_ingest_rules(config.INGEST_RULES)
@@ -513,6 +514,8 @@ def test_a_parquet_sheets_repeating_text_is_read_as_dictionaries_and_cleaned_as_
     table = pa.table({name: pa.array([row[j] for row in rows], pa.string()) for j, name in enumerate(HAZARD_HEADER)})
     pq.write_table(table, tmp_path / "导出.parquet", row_group_size=40)  # 三个行组 (three row groups)
     [sheet] = read_file(tmp_path / "导出.parquet")
+    repeating = _repeating(pq.ParquetFile(tmp_path / "导出.parquet").metadata)
+    assert "企业名称" in repeating and "隐患编号" not in repeating  # (ids: not asked for as dictionaries)
     kinds = {name: pa.types.is_dictionary(column.type) for name, column in zip(HAZARD_HEADER, sheet.columns)}
     assert kinds["企业名称"] and kinds["隐患等级"] and not kinds["隐患编号"] and not kinds["整改完成日期"]
     assert sheet.columns[HAZARD_HEADER.index("隐患等级")].chunk(2).dictionary.to_pylist() == ["一般"]

@@ -21,7 +21,7 @@ from pipeline import arrow_text, cores, parse
 from pipeline.frames import big_blocks_in_effect, release_memory, two_at_a_time
 from pipeline.ingest_rules import IngestRules, SourceSpec
 from pipeline.layout import SCAN_ROWS, Layout, SheetMeta, detect_layout, read_meta, row_texts, sheet_rows, source_aliases
-from pipeline.read import EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet, column_letter, text_of
+from pipeline.read import DICTIONARY_TEXT, EXCEL_ERRORS, UNSAVED_FORMULA, RawSheet, column_letter, text_of
 from pipeline.registry import industry_index, name_index, normalise_name, split_list
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
@@ -232,9 +232,6 @@ def _batch(members: list[SheetPart], spec: SourceSpec):
 
 SMALL_CHUNK_ROWS = 1 << 16  # a column whose chunks average fewer rows is made one array ...
 COMBINE_BYTES = 64 << 20  # ... when it is no bigger than this
-
-
-DICTIONARY_TEXT = pa.dictionary(pa.int32(), pa.large_string())
 
 
 def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray],

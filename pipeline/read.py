@@ -345,6 +345,7 @@ def _read_parquet(path: Path) -> list[RawSheet]:
 
 
 DICTIONARY_BYTES_PER_VALUE = 4  # `_repeating`: at most this many bytes per value, uncompressed
+DICTIONARY_TEXT = pa.dictionary(pa.int32(), pa.large_string())  # a Parquet column's repeating text
 
 
 def _repeating(metadata: pq.FileMetaData) -> list[str]:
@@ -364,9 +365,9 @@ def _parquet_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     values when read as dictionaries (`_repeating`) and no cell is empty and no chunk's values
     barely repeat; else large_string, "" for an empty cell."""
     if pa.types.is_dictionary(column.type):
-        chunks = [chunk.cast(pa.dictionary(pa.int32(), pa.large_string())) for chunk in column.chunks]
+        chunks = [chunk.cast(DICTIONARY_TEXT) for chunk in column.chunks]
         if not column.null_count and all(2 * len(chunk.dictionary) <= len(chunk) for chunk in chunks):
-            return pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.large_string()))
+            return pa.chunked_array(chunks, DICTIONARY_TEXT)
     column = column.cast(pa.large_string())
     return pc.fill_null(column, "") if column.null_count else column
 

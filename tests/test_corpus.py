@@ -145,3 +145,13 @@ def test_the_command_line_in_its_own_process(tmp_path):
         lines = summary_lines(shown, name)
         readable = BY_NAME[name].outcome in ("quarantine", "clean")
         assert len(lines) == 1 and (lines[0].lstrip().startswith("✓") if readable else BY_NAME[name].message in lines[0]), (name, lines)
+
+
+def test_the_command_line_ends_with_its_status_and_its_words_flushed(tmp_path):
+    """`process` ends its own process as soon as it is done (no interpreter teardown): the exit
+    status is the command's and nothing it printed is lost, through a pipe (block-buffered)."""
+    done = subprocess.run([sys.executable, "-m", "pipeline", "process", "--raw", str(tmp_path / "不存在"),
+                           "--processed", str(tmp_path / "processed")],
+                          cwd=config.PROJECT_ROOT, capture_output=True, encoding="utf-8", timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)})
+    assert done.returncode == 2 and "找不到原始数据文件夹" in done.stderr and "Traceback" not in done.stderr

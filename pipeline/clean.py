@@ -274,9 +274,8 @@ def _decoded(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, tuple[np.ndarray
     column = column.unify_dictionaries()
     uniques = column.chunk(0).dictionary
     codes = np.concatenate([chunk.indices.to_numpy() for chunk in column.chunks])
-    narrow = next(t for t in (np.int8, np.int16, np.int32) if len(uniques) <= np.iinfo(t).max)
     text = pa.chunked_array([uniques.take(chunk.indices) for chunk in column.chunks], pa.large_string())
-    return text, (codes.astype(narrow), arrow_text.series(uniques, pd.RangeIndex(len(uniques))))
+    return text, (parse.narrow_codes(codes, len(uniques)), arrow_text.series(uniques, pd.RangeIndex(len(uniques))))
 
 
 def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:

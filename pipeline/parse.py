@@ -139,10 +139,15 @@ def distinct_values(text: pd.Series, sample: int = 50_000) -> tuple[np.ndarray |
         if pd.unique(head.to_numpy() if head.dtype == object else head.array).size > sample // 2:
             return None, text
     codes, uniques = pd.factorize(text, use_na_sentinel=False)
-    # The narrowest integer codes (a yes/no column's fit a byte): an eighth of factorize's int64
-    # for most columns of millions of rows, all held until the whole source is parsed.
-    narrow = next((t for t in (np.int8, np.int16, np.int32) if len(uniques) <= np.iinfo(t).max), None)
-    return codes.astype(narrow) if narrow else codes, pd.Series(uniques, dtype=text.dtype)
+    return narrow_codes(codes, len(uniques)), pd.Series(uniques, dtype=text.dtype)
+
+
+def narrow_codes(codes: np.ndarray, size: int) -> np.ndarray:
+    """Codes of `size` distinct values in the narrowest integer type (a yes/no column's fit a
+    byte): an eighth of int64 for most columns of millions of rows, all held until the whole
+    source is parsed."""
+    narrow = next((t for t in (np.int8, np.int16, np.int32) if size <= np.iinfo(t).max), None)
+    return codes.astype(narrow) if narrow else codes
 
 
 def strip_text(text: pd.Series) -> pd.Series:

@@ -129,23 +129,33 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         rows = np.flatnonzero(usable & keep)
         if len(rows) < 2:
             return
+        # The rows grouped by key, each group in submission order (one stable sort): a key met
+        # once neither loses nor wins against another row, and is let go of at once.
         keys = key[rows]
-        shared = _repeated(keys)  # a key met once neither loses nor wins against another row
+        order = _stable_order(keys)
+        ordered = keys[order]
+        change = ordered[1:] != ordered[:-1]
+        del keys, ordered
+        first, last = np.concatenate(([True], change)), np.concatenate((change, [True]))
+        shared = ~(first & last)
         if not shared.any():
             return
-        rows, keys = rows[shared], keys[shared]
+        rows, first, last = rows[order[shared]], first[shared], last[shared]
+        del order, shared
+        group = np.cumsum(first) - 1  # each sorted row's group (its key), numbered in order
         if across_sheets:  # the rows of the key's last sheet win; earlier sheets' rows are duplicates
-            sheets = pd.Series(sheet_keys[rows])
-            losing = (sheets != sheets.groupby(keys).transform("last")).to_numpy()
-        else:
-            losing = pd.Series(keys).duplicated(keep="last").to_numpy()
+            sheets = sheet_keys[rows]
+            losing = sheets != sheets[last][group]
+            staying = np.flatnonzero(~losing)  # (each group's last row is among them)
+            winner = rows[staying[np.concatenate(([True], group[staying][1:] != group[staying][:-1]))]]
+        else:  # the key's last row wins
+            losing = ~last
+            winner = rows[last]
         if not losing.any():
             return
-        winners = pd.Series(rows[~losing], index=keys[~losing])
-        winners = winners[~winners.index.duplicated(keep="first" if across_sheets else "last")]
         losers = rows[losing]
         keep[losers] = False
-        reasons.append((losers, (reason + ",保留 " + where(winners.loc[keys[losing]].to_numpy())).to_numpy()))
+        reasons.append((losers, (reason + ",保留 " + where(winner[group[losing]])).to_numpy()))
 
     usable = np.zeros(n, dtype=bool)
     if id_column:
@@ -215,18 +225,49 @@ def _narrowest(size: int) -> type:
 def _repeated(keys: np.ndarray) -> np.ndarray:
     """Whether each key occurs more than once. Found on the sorted keys (numpy's vectorised sort
     of millions of integers costs a fraction of hashing them), so that keys all different (ids,
-    the usual case) are settled by one sort; the rows holding a repeated key are then looked up
-    among the few repeated keys."""
+    the usual case) are settled by one sort. Otherwise the rows are put in key order
+    (`_stable_order`) and the flags found there put back; keys too wide for that (fingerprints)
+    are looked up among the few repeated ones."""
     if len(keys) < 2:
         return np.zeros(len(keys), dtype=bool)
     ordered = np.sort(keys)
     same = ordered[1:] == ordered[:-1]
     if not same.any():
         return np.zeros(len(keys), dtype=bool)
+    if _packable(keys):
+        del ordered, same
+        order = _stable_order(keys)
+        ordered = keys[order]
+        same = ordered[1:] == ordered[:-1]
+        repeated = np.zeros(len(keys), dtype=bool)
+        repeated[order[1:][same]] = True
+        repeated[order[:-1][same]] = True
+        return repeated
     shared = ordered[1:][same]  # sorted: each repeated key once is where it changes
     shared = shared[np.concatenate(([True], shared[1:] != shared[:-1]))]
     del ordered, same
     return pd.Series(keys).isin(shared).to_numpy()
+
+
+def _packable(keys: np.ndarray) -> bool:
+    """Whether `_stable_order` can pack each key with its position into one int64."""
+    if not len(keys):
+        return False
+    shift = max(len(keys) - 1, 1).bit_length()
+    return int(keys.min()) >= 0 and int(keys.max()) < 1 << (63 - shift)
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """np.argsort(keys, kind="stable") for integer keys. Keys from 0 below 2**(63 - bits of the
+    row count) are packed with their position (key << bits | position) and sorted as plain
+    integers, which numpy does several times faster than an argsort (3·10^6 keys: 0.1 s
+    instead of 0.5 s); the positions read back are the stable order, ties kept in row order."""
+    if not _packable(keys):
+        return np.argsort(keys, kind="stable")
+    shift = max(len(keys) - 1, 1).bit_length()
+    packed = (keys.astype(np.int64) << shift) | np.arange(len(keys), dtype=np.int64)
+    packed.sort()
+    return packed & ((1 << shift) - 1)
 
 
 def _id_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -113,7 +113,28 @@ def test_the_same_record_in_several_files_is_kept_from_the_last_file_it_is_in():
     expected_lost = frame.loc[files != last_file, "source_row"].tolist()
     assert sorted(issues["source_row"].tolist()) == expected_lost and 0 < len(expected_lost) < n
     assert len(kept) + len(issues) == n
-    assert issues["reason"].str.contains(r"\(same record in another file or sheet\),保留 [bc]\.xlsx Sheet1 第\d+行").all()
+    # each names the key's first row in that last file as the one kept
+    rows = frame.assign(_key=key.to_numpy(), _last=last_file)
+    winner = rows.loc[rows["source_file"] == rows["_last"]].groupby("_key")[["source_file", "source_row"]].first()
+    lost = rows.set_index("source_row").loc[issues["source_row"].tolist(), "_key"]
+    expected = ("重复提交:属地单位、企业名称、发现日期、隐患等级、整改期限相同(same record in another file or sheet),保留 "
+                + winner.loc[lost, "source_file"] + " Sheet1 第" + winner.loc[lost, "source_row"].astype(str) + "行")
+    assert issues["reason"].tolist() == expected.tolist()
+
+
+def test_stable_order_is_numpys_stable_argsort_on_either_side_of_the_packing_limit():
+    """Keys and positions are packed into one int64 (key << bits | position) only while the key
+    stays below 2**(63 - bits); wider or negative keys take numpy's argsort."""
+    rng = np.random.default_rng(5)
+    n = 5_000  # positions take 13 bits: keys below 2**50 are packed
+    assert max(n - 1, 1).bit_length() == 13
+    for low, high in ((0, 7), (0, 2**50 - 1), (0, 2**50), (-3, 4), (0, 2**62)):
+        keys = rng.integers(low, high, n, dtype=np.int64, endpoint=True)
+        keys[:40] = keys[40:80]  # ties, kept in row order
+        keys[-1] = high  # the widest key of the range is there
+        assert (finalize._stable_order(keys) == np.argsort(keys, kind="stable")).all()
+    assert finalize._packable(np.array([2**50 - 1] * n)) and not finalize._packable(np.array([2**50] * n))
+    assert not finalize._packable(np.array([-1, 0])) and not finalize._packable(np.array([], dtype=np.int64))
 
 
 def test_the_schema_checking_in_place_is_the_models_made_strict():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -48,15 +49,20 @@ class BenchmarkError(RuntimeError):
 class Measure:
     seconds: float
     peak_mib: float
+    # `process`'s own account (its summary line): seconds inside `process` in all ("process"),
+    # then each stage's (runner.STAGES)
+    stages: dict[str, float] = field(default_factory=dict)
 
 
-def run_measured(command: list[str], cwd: Path | None = None, env: dict | None = None, quiet: bool = True) -> Measure:
+def run_measured(command: list[str], cwd: Path | None = None, env: dict | None = None, quiet: bool = True,
+                 stages: bool = False) -> Measure:
     """Run a child process; its wall time and its own peak RSS (os.wait4: this child only, not the
-    maximum over every child so far as RUSAGE_CHILDREN would give)."""
+    maximum over every child so far as RUSAGE_CHILDREN would give). `stages`: the child is
+    `python -m pipeline process`, whose summary line gives its stages' seconds."""
     started = time.perf_counter()
-    output = subprocess.DEVNULL if quiet else None
-    with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=errors)
+    with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as output:
+        out = output if stages else subprocess.DEVNULL if quiet else None
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=errors)
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
@@ -64,7 +70,26 @@ def run_measured(command: list[str], cwd: Path | None = None, env: dict | None =
             errors.seek(0)
             tail = errors.read().decode("utf-8", "replace")[-3000:]
             raise BenchmarkError(f"command failed ({child.returncode}): {' '.join(map(str, command))}\n{tail}")
-    return Measure(seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+        output.seek(0)
+        said = stage_seconds(output.read().decode("utf-8", "replace")) if stages else {}
+    return Measure(seconds, usage.ru_maxrss / 1024, said)  # ru_maxrss is in KiB on Linux
+
+
+def stage_seconds(summary: str) -> dict[str, float]:
+    """{"process": seconds, <stage>: seconds …} from the last "用时 N 秒(读取 N、…)" that
+    `process` printed; {} when there is none."""
+    from pipeline.runner import STAGES
+
+    found = re.findall(r"用时 ([0-9.]+) 秒\((.*?)\)", summary)
+    if not found:
+        return {}
+    total, parts = found[-1]
+    named = {label: stage for stage, label in STAGES.items()}
+    seconds = {"process": float(total)}
+    for part in parts.split("、"):
+        label, _, value = part.partition(" ")
+        seconds[named[label]] = float(value)
+    return seconds
 
 
 # ------------------------------------------------------------------------------------ inputs
@@ -443,7 +468,7 @@ def run_size(work: Path, records: int, fmt: str, echo, repeat: int = 1) -> Row:
     for _ in range(repeat):  # taking turns, so that the machine's ups and downs fall on both alike
         shutil.rmtree(processed, ignore_errors=True)
         runs.append(run_measured([sys.executable, "-m", "pipeline", "process", "--raw", str(folder), "--processed",
-                                  str(processed), "--force"], cwd=config.PROJECT_ROOT))
+                                  str(processed), "--force"], cwd=config.PROJECT_ROOT, stages=True))
         echo(f"  process {records} {fmt}: {runs[-1].seconds:.1f} s, 峰值内存 peak {runs[-1].peak_mib:.0f} MiB")
         references.append(run_measured([sys.executable, "-m", "pipeline.bench", "--reference", str(folder), str(reference)],
                                        cwd=config.PROJECT_ROOT))
@@ -457,10 +482,11 @@ def run_size(work: Path, records: int, fmt: str, echo, repeat: int = 1) -> Row:
 
 
 def typical(runs: list[Measure]) -> Measure:
-    """The runs' median time (the lower middle one of an even number) and their highest peak:
-    a time is a typical run's, a peak the worst seen."""
-    ordered = sorted(m.seconds for m in runs)
-    return Measure(ordered[(len(ordered) - 1) // 2], max(m.peak_mib for m in runs))
+    """The runs' median time (the lower middle one of an even number), with that run's stages,
+    and their highest peak: a time is a typical run's, a peak the worst seen."""
+    ordered = sorted(runs, key=lambda m: m.seconds)
+    median = ordered[(len(ordered) - 1) // 2]
+    return Measure(median.seconds, max(m.peak_mib for m in runs), median.stages)
 
 
 def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: str) -> str:
@@ -485,6 +511,7 @@ def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: 
                      f"{r.process.peak_mib:.0f} | {r.duckdb.seconds:.1f} | {r.duckdb.peak_mib:.0f} | "
                      f"{r.process.seconds / r.duckdb.seconds:.2f} | {r.process.peak_mib / r.arrow_mib:.2f} | {r.cells:,} | "
                      f"{', '.join(f'{x:.1f}' for x in r.process_runs)} / {', '.join(f'{x:.1f}' for x in r.duckdb_runs)} |")
+    lines += stage_lines(rows)
     lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     for goal, measured, met in goal_rows(rows, reports):
         lines.append(f"| {goal} | {measured} | {'yes' if met else '**no**'} |")
@@ -516,6 +543,29 @@ def render_markdown(rows: list[Row], reports: dict | None, info: dict, command: 
                   "fills them (the empty notebook's its own, the report's the rest), so each median is a run "
                   "with them in place, as an analyst's reruns have."]
     return "\n".join(lines) + "\n"
+
+
+def stage_lines(rows: list[Row]) -> list[str]:
+    """Where the median run of the biggest size spent its time, by `process`'s own account."""
+    from pipeline.runner import STAGES
+
+    biggest = [r for r in rows if r.records == max(x.records for x in rows) and r.process.stages]
+    if not biggest:
+        return []
+    lines = ["", f"### Where the time goes ({biggest[0].records:,} records, the median run)", "",
+             "By `process`'s summary line. Start = the rest of the wall time: Python, the imports, the lock "
+             "and the look at what changed. Read = reading and recognising the files; clean = every cell "
+             "parsed and checked; check = the period, duplicate and schema checks across files (the big "
+             "clean tables are written meanwhile); score = scores, ranks, deductions, year-end assessment "
+             "and submissions; write = waiting for the last tables to be written.", "",
+             "| format | start | " + " | ".join(STAGES) + " | process s | DuckDB s |",
+             "|---|" + "---:|" * (len(STAGES) + 3)]
+    for r in biggest:
+        stages = r.process.stages
+        start = r.process.seconds - stages.get("process", r.process.seconds)
+        lines.append(f"| {r.fmt} | {start:.1f} | " + " | ".join(f"{stages.get(s, float('nan')):.1f}" for s in STAGES)
+                     + f" | {r.process.seconds:.1f} | {r.duckdb.seconds:.1f} |")
+    return lines
 
 
 def goal_rows(rows: list[Row], reports: dict | None) -> list[tuple[str, str, bool]]:

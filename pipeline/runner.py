@@ -153,9 +153,13 @@ class TablePublisher:
             self._staged[name] = _temporary_name(target)
             self._futures.append(self._pool.submit(_stage_parquet, frame.copy(deep=False), target))
 
-    def commit(self, manifest: dict) -> None:
+    def wait(self) -> None:
+        """Until every table given so far is written (its temporary file complete)."""
         for future in self._futures:
             future.result()  # the first failure, if any (Ctrl-C lands here, while the writers run)
+
+    def commit(self, manifest: dict) -> None:
+        self.wait()
         (self.processed / MANIFEST).unlink(missing_ok=True)
         for name in list(self._staged):
             os.replace(self._staged[name], self.processed / f"{name}.parquet")
@@ -395,8 +399,18 @@ def _import_aside(modules: tuple[str, ...]) -> threading.Thread:
     return thread
 
 
+# The stages of a run, as its summary line names them with their seconds (the manifest holds no
+# times: two runs of the same inputs leave the same manifest).
+STAGES = {"read": "读取", "clean": "清洗", "check": "校验", "score": "评分", "write": "写出"}
+
+
 def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, score, workers) -> ProcessResult:
     started = time.perf_counter()
+    stage_seconds: dict[str, float] = {}
+
+    def stage_done(stage: str) -> None:  # (each stage from the end of the one before)
+        stage_seconds[stage] = round(time.perf_counter() - started - sum(stage_seconds.values()), 3)
+
     big_blocks_returned()
     parts: list[tuple[Path, str, str, SheetPart]] = []
     rows: list[dict] = []
@@ -410,10 +424,12 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
         if number % 100 == 0:
             progress(f"  已读取 {number}/{len(inputs)} 个文件…")
     progress(f"  已读取 {len(inputs)} 个文件,清洗中…(cleaning)")
+    stage_done("read")
     release_memory()
     results = clean_batch([part for *_, part in parts], rules, registry)
     for thread in importing:
         thread.join()
+    stage_done("clean")
     from pipeline.finalize import finalize  # (imported aside by now)
     release_memory()
     rows += [_sheet_row(path, rel, sha, part, registry, rules) for path, rel, sha, part in parts]
@@ -430,16 +446,20 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
         outputs = dict(tables, quarantine=quarantine, warnings=warnings, files=files)
         for name in ("quarantine", "warnings", "files"):
             publisher.write(name, outputs[name])
+        stage_done("check")
         if score:
             scored = score_tables(tables, files, registry.frame)
             for name, frame in scored.items():
                 publisher.write(name, frame)
             outputs.update(scored)
+        stage_done("score")
+        publisher.wait()  # (the tables still being written: most were written while the run went on)
+        stage_done("write")
         manifest = {"fingerprint": stamp, "scored": score, "tables": sorted(outputs),
                     "ingest_rules_version": rules.version, "ingest_rules_sha256": rules.sha256}
         publisher.commit(manifest)
     release_memory()
-    _print_summary(files, progress, time.perf_counter() - started)
+    _print_summary(files, progress, time.perf_counter() - started, stage_seconds)
     return ProcessResult(tables=outputs, files=files)
 
 
@@ -478,7 +498,8 @@ def _file_problems(name: str, sheets: pd.DataFrame) -> str:
 SUMMED = ["rows_read", "clean", "quarantined", "nondata", "duplicates"]  # the summary's counts per file
 
 
-def _print_summary(files: pd.DataFrame, progress: Callable[[str], None], seconds: float) -> None:
+def _print_summary(files: pd.DataFrame, progress: Callable[[str], None], seconds: float,
+                   stage_seconds: dict[str, float] | None = None) -> None:
     """One line per file; a file or sheet that could not be used is named there with the reason."""
     progress("文件处理汇总(per file: 读入 rows = 清洁 clean + 隔离 quarantined + 非数据 non-data + 重复 duplicates)")
     # Plain lists, not a frame per file: a month's hundreds of files cost pandas' per-call
@@ -501,4 +522,5 @@ def _print_summary(files: pd.DataFrame, progress: Callable[[str], None], seconds
     totals = files[SUMMED].sum()
     unread = int(files["status"].isin(["error", "unrecognised"]).sum())
     progress(f"合计:读入{totals['rows_read']} 清洁{totals['clean']} 隔离{totals['quarantined']} 非数据{totals['nondata']} "
-             f"重复{totals['duplicates']};无法读取或未识别的文件/工作表 {unread} 个;用时 {seconds:.1f} 秒")
+             f"重复{totals['duplicates']};无法读取或未识别的文件/工作表 {unread} 个;用时 {seconds:.1f} 秒"
+             + (f"({'、'.join(f'{STAGES[s]} {t:.1f}' for s, t in stage_seconds.items())})" if stage_seconds else ""))

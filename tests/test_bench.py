@@ -40,3 +40,26 @@ def test_a_size_measured_several_times_is_its_median_run_and_its_highest_peak():
     assert typical([Measure(21.0, 2000), Measure(17.5, 2100), Measure(19.0, 1900)]) == Measure(19.0, 2100)
     assert typical([Measure(3.0, 10), Measure(2.0, 30)]) == Measure(2.0, 30)  # even: the lower middle run
     assert typical([Measure(5.0, 7)]) == Measure(5.0, 7)
+
+
+def test_the_median_run_keeps_its_own_stages():
+    from pipeline.bench import Measure, typical
+
+    runs = [Measure(21.0, 2000, {"read": 1.0}), Measure(17.5, 2100, {"read": 2.0}), Measure(19.0, 1900, {"read": 3.0})]
+    assert typical(runs) == Measure(19.0, 2100, {"read": 3.0})
+
+
+def test_stage_seconds_are_read_back_from_process_s_own_summary_line():
+    from pipeline import runner
+
+    files = pd.DataFrame({"source_file": ["a.csv"], "source_type": ["hazards"], "status": ["ok"], "message": [""],
+                          **{c: [1] for c in runner.SUMMED}})
+    printed = []
+    stages = {"read": 3.61, "clean": 3.84, "check": 2.93, "score": 3.98, "write": 0.04}
+    runner._print_summary(files, printed.append, 14.52, stages)
+    said = bench.stage_seconds("\n".join(["早先一行 用时 1.0 秒(读取 0.5)", *printed]))  # the last summary counts
+    assert said == {"process": 14.5, "read": 3.6, "clean": 3.8, "check": 2.9, "score": 4.0, "write": 0.0}
+    assert bench.stage_seconds("没有汇总行") == {}
+    row = bench.Row(5_000_000, "csv", 582, 741, bench.Measure(15.0, 2000, said), bench.Measure(5.2, 600), 1440)
+    table = bench.stage_lines([row])
+    assert table[-1] == "| csv | 0.5 | 3.6 | 3.8 | 2.9 | 4.0 | 0.0 | 15.0 | 5.2 |"  # start = 15.0 - 14.5

@@ -21,7 +21,7 @@ import pytest
 
 from corpus import CASES, VANISHING, build_corpus
 from helpers_raw import assert_conserved, copy_registry
-from pipeline import config, runner
+from pipeline import bench, config, runner
 from pipeline.__main__ import main
 
 CLEAN_TABLES = ("accidents", "enforcement", "hazards", "annual_review")
@@ -67,6 +67,10 @@ def test_it_runs_to_the_end_without_a_traceback(run):
     assert "Traceback" not in run.out + run.err
     assert run.err == ""
     assert "合计:" in run.out
+    # the run's own account of its stages, each named once, the stages adding up to about its time
+    said = bench.stage_seconds(run.out)
+    assert list(said) == ["process", *runner.STAGES]
+    assert abs(sum(said.values()) - 2 * said["process"]) <= 0.1 * len(runner.STAGES)
 
 
 @pytest.mark.parametrize("name", list(BY_NAME))

@@ -133,9 +133,9 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
         # once neither loses nor wins against another row, and is let go of at once.
         keys = key[rows]
         order = _stable_order(keys)
-        ordered = keys[order]
-        change = ordered[1:] != ordered[:-1]
-        del keys, ordered
+        sorted_keys = keys[order]
+        change = sorted_keys[1:] != sorted_keys[:-1]
+        del keys, sorted_keys
         first, last = np.concatenate(([True], change)), np.concatenate((change, [True]))
         shared = ~(first & last)
         if not shared.any():
@@ -161,7 +161,8 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
     if id_column:
         id_codes, usable = _id_codes(frame[id_column])
         id_codes, usable = ordered(id_codes), ordered(usable)
-        mark(id_codes, usable, f"重复提交:{spec.columns[spec.id_column].header}相同(duplicate id)", across_sheets=False)
+        if (id_codes[usable] >= n).any():  # (else every usable id is its own row's: none repeats)
+            mark(id_codes, usable, f"重复提交:{spec.columns[spec.id_column].header}相同(duplicate id)", across_sheets=False)
         del id_codes
     present = np.ones(n, dtype=bool)
     for column in natural:
@@ -277,7 +278,8 @@ def _id_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Ids are mostly all different, and hashing millions of distinct texts at once costs seconds
     and holds several times their size; so each id is first given a fingerprint of its bytes
     (`arrow_text.fingerprints`: equal ids, equal fingerprints). An id whose fingerprint no other
-    id shares is unique and its code is its row; only the others are dictionary-encoded."""
+    id shares is unique and its code is its row (below the row count); only the others are
+    dictionary-encoded, their codes counted on from the row count."""
     data = arrow_text.upper_without_spaces(arrow(ids))
     n = len(data)
     present = pc.is_valid(data).to_numpy(zero_copy_only=False)

@@ -63,3 +63,27 @@ def test_stage_seconds_are_read_back_from_process_s_own_summary_line():
     row = bench.Row(5_000_000, "csv", 582, 741, bench.Measure(15.0, 2000, said), bench.Measure(5.2, 600), 1440)
     table = bench.stage_lines([row])
     assert table[-1] == "| csv | 0.5 | 3.6 | 3.8 | 2.9 | 4.0 | 0.0 | 15.0 | 5.2 |"  # start = 15.0 - 14.5
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_duckdb_full_pass_types_the_cells_and_keeps_the_rows_process_keeps(tmp_path, fmt):
+    import shutil
+
+    raw, processed, out = tmp_path / "raw", tmp_path / "processed", tmp_path / "full"
+    raw.mkdir()
+    write_large(raw, 4_000, fmt, seed=3, registry_path=config.RAW_DIR / config.REGISTRY_NAME)
+    first = next(p for p in bench.data_files(raw) if "执法" in p.name)
+    shutil.copy(first, first.with_name(f"{first.stem}_重报{first.suffix}"))  # every inspection's id twice
+    process(raw, processed, progress=lambda _: None, score=False)
+    assert bench.duckdb_full_pass(raw, out) == {"enforcement": 2_400, "hazards": 1_600}
+    bench.same_rows(processed, out)
+    hazards = pd.read_parquet(out / "hazards.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    assert pq.read_schema(out / "hazards.parquet").field("发现日期").type == pa.date32()
+    assert hazards["发现日期"].notna().all() and hazards["挂牌督办"].isin([True, False]).all()
+    assert set(hazards["属地单位"]) <= set(pd.read_csv(raw / config.REGISTRY_NAME)["unit_id"])
+    (out / "rows.json").write_text('{"hazards": 1599}', "utf-8")
+    with pytest.raises(bench.BenchmarkError, match="not the same job"):
+        bench.same_rows(processed, out)

@@ -193,33 +193,53 @@ def _no_rows(columns) -> str:
     return "SELECT " + ", ".join(f'NULL AS "{c}"' for c in columns) + " WHERE false"
 
 
+def _connect(folder: Path, rules):
+    """A DuckDB connection on every core, with the registry's spellings of unit names (`names`:
+    spelling, unit_id) and the ingest rules' yes tokens (`truth`: token) as tables."""
+    import duckdb
+
+    from pipeline.registry import load_registry, name_index
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    con.register("names", pd.DataFrame(list(name_index(load_registry(folder / config.REGISTRY_NAME)).items()),
+                                       columns=["spelling", "unit_id"]))
+    con.register("truth", pd.DataFrame({"token": sorted(rules.true_tokens)}))
+    return con
+
+
+def _scans(folder: Path, options: str = "") -> dict[str, list[str]]:
+    """DuckDB's scan of each data file, by source (enforcement, hazards), every cell as text;
+    `options` added to each scan's (", filename=true")."""
+    scans: dict[str, list[str]] = {}
+    for path in data_files(folder):
+        kind = "enforcement" if "执法" in path.name else "hazards"
+        scans.setdefault(kind, []).append(
+            f"read_csv('{path}', skip={header_line(path)}, header=true, all_varchar=true, delim=',', quote='', "
+            f"escape='', strict_mode=false{options})" if path.suffix == ".csv" else f"read_parquet('{path}'{options})")
+    return scans
+
+
+def _date_and_unit_lookups(con, dates: str, units: str) -> None:
+    """Temp tables dates (raw, day) and units (raw, unit_id) of the distinct texts the queries
+    `dates` and `units` give (each a column `raw`): every distinct text parsed once, then joined
+    (hash joins against a few thousand rows cost little per row; the regexes per row much more)."""
+    con.execute(f"""CREATE TEMP TABLE dates AS SELECT raw, {_sql_date(_sql_text('raw'))} AS day
+        FROM (SELECT DISTINCT raw FROM ({dates}) WHERE raw IS NOT NULL)""")
+    con.execute(f"""CREATE TEMP TABLE units AS SELECT raw, n.unit_id FROM (SELECT raw,
+        lower(replace({_sql_text('raw')}, ' ', '')) AS spelling FROM (SELECT DISTINCT raw FROM ({units})))
+        JOIN names n USING (spelling)""")
+
+
 def duckdb_aggregates(folder: Path, rules_path: Path = config.INGEST_RULES) -> pd.DataFrame:
     """Per unit and month, from the raw files with DuckDB: inspections, filed, hazards_found (by
     inspected_at), found (by found_at), due and on_time (by deadline; on time = rectified on or
     before the deadline day). Months: first to last month of inspected_at / found_at, as the
     pipeline's periods."""
-    import duckdb
-
     from pipeline.ingest_rules import load_ingest_rules
-    from pipeline.registry import load_registry, name_index
 
-    rules = load_ingest_rules(rules_path)
-    registry = load_registry(folder / config.REGISTRY_NAME)
-    names = pd.DataFrame(list(name_index(registry).items()), columns=["spelling", "unit_id"])
-    truth = pd.DataFrame({"token": sorted(rules.true_tokens)})
-    con = duckdb.connect()
-    con.execute(f"SET threads = {os.cpu_count() or 1}")
-    con.register("names", names)
-    con.register("truth", truth)
-    sources = {}
-    for path in data_files(folder):
-        kind = "enforcement" if "执法" in path.name else "hazards"
-        if path.suffix == ".csv":
-            scan = (f"read_csv('{path}', skip={header_line(path)}, header=true, all_varchar=true, "
-                    "delim=',', quote='', escape='', strict_mode=false)")
-        else:
-            scan = f"read_parquet('{path}')"
-        sources.setdefault(kind, []).append(f"SELECT * FROM {scan}")
+    con = _connect(folder, load_ingest_rules(rules_path))
+    sources = {kind: [f"SELECT * FROM {scan}" for scan in scans] for kind, scans in _scans(folder).items()}
     e, h = ENFORCEMENT, HAZARDS
     empty = {kind: [_no_rows(columns.values())] for kind, columns in (("enforcement", e), ("hazards", h))}
     tables = {}
@@ -233,16 +253,10 @@ def duckdb_aggregates(folder: Path, rules_path: Path = config.INGEST_RULES) -> p
         else:
             tables[kind] = f"(SELECT {needed} FROM ({union}))"
     enforcement, hazards = tables["enforcement"], tables["hazards"]
-    # Every distinct text parsed once into small lookup tables, then joined (hash joins against
-    # a few thousand rows cost little per row; the regexes per row would cost much more).
-    con.execute(f"""CREATE TEMP TABLE dates AS SELECT raw, {_sql_date(_sql_text('raw'))} AS day FROM (
-        SELECT DISTINCT raw FROM (SELECT "{e['date']}" AS raw FROM {enforcement} UNION ALL
-            SELECT "{h['found']}" FROM {hazards} UNION ALL SELECT "{h['deadline']}" FROM {hazards}
-            UNION ALL SELECT "{h['rectified']}" FROM {hazards}) WHERE raw IS NOT NULL)""")
-    con.execute(f"""CREATE TEMP TABLE units AS SELECT raw, n.unit_id FROM (
-        SELECT raw, lower(replace({_sql_text('raw')}, ' ', '')) AS spelling FROM (SELECT DISTINCT raw FROM (
-            SELECT "{e['unit']}" AS raw FROM {enforcement} UNION ALL SELECT "{h['unit']}" FROM {hazards})))
-        JOIN names n USING (spelling)""")
+    _date_and_unit_lookups(
+        con, f"""SELECT "{e['date']}" AS raw FROM {enforcement} UNION ALL SELECT "{h['found']}" FROM {hazards}
+                 UNION ALL SELECT "{h['deadline']}" FROM {hazards} UNION ALL SELECT "{h['rectified']}" FROM {hazards}""",
+        f"""SELECT "{e['unit']}" AS raw FROM {enforcement} UNION ALL SELECT "{h['unit']}" FROM {hazards}""")
     con.execute(f"""CREATE TEMP TABLE cells AS SELECT raw,
         lower(replace({_sql_text('raw')}, ' ', '')) IN (SELECT token FROM truth) AS yes,
         coalesce(TRY_CAST(regexp_extract({_sql_text('raw')}, '^(\\d+)', 1) AS INTEGER), 0) AS number
@@ -337,26 +351,12 @@ def duckdb_full_pass(folder: Path, out: Path, rules_path: Path = config.INGEST_R
     validation, scoring. Returns the rows written per table (also in out/rows.json)."""
     import json
 
-    import duckdb
-
     from pipeline.ingest_rules import load_ingest_rules
-    from pipeline.registry import load_registry, name_index
 
     rules = load_ingest_rules(rules_path)
-    names = pd.DataFrame(list(name_index(load_registry(folder / config.REGISTRY_NAME)).items()),
-                         columns=["spelling", "unit_id"])
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute(f"SET threads = {os.cpu_count() or 1}")
-    con.register("names", names)
-    con.register("truth", pd.DataFrame({"token": sorted(rules.true_tokens)}))
-    scans: dict[str, list[str]] = {}
-    for path in data_files(folder):
-        kind = "enforcement" if "执法" in path.name else "hazards"
-        scans.setdefault(kind, []).append(
-            f"read_csv('{path}', skip={header_line(path)}, header=true, all_varchar=true, delim=',', quote='', "
-            "escape='', strict_mode=false, filename=true)" if path.suffix == ".csv"
-            else f"read_parquet('{path}', filename=true)")
+    con = _connect(folder, rules)
+    scans = _scans(folder, ", filename=true")
     kinds: dict[str, dict[str, str]] = {}  # table -> column -> date | unit | bool | number | text
     for table, files in scans.items():
         union = " UNION ALL ".join(f"SELECT * FROM {scan}" for scan in files)
@@ -372,11 +372,7 @@ def duckdb_full_pass(folder: Path, out: Path, rules_path: Path = config.INGEST_R
         return " UNION ALL ".join(f'SELECT "{c}" AS raw FROM {t}_raw' for t in kinds for c, k in kinds[t].items()
                                   if k == kind or (kind == "cell" and k in ("bool", "number"))) or "SELECT NULL AS raw"
 
-    con.execute(f"""CREATE TEMP TABLE dates AS SELECT raw, {_sql_date(_sql_text('raw'))} AS day
-        FROM (SELECT DISTINCT raw FROM ({distinct('date')}) WHERE raw IS NOT NULL)""")
-    con.execute(f"""CREATE TEMP TABLE units AS SELECT raw, n.unit_id FROM (SELECT raw,
-        lower(replace({_sql_text('raw')}, ' ', '')) AS spelling FROM (SELECT DISTINCT raw FROM ({distinct('unit')})))
-        JOIN names n USING (spelling)""")
+    _date_and_unit_lookups(con, distinct("date"), distinct("unit"))
     con.execute(f"""CREATE TEMP TABLE cells AS SELECT raw,
         lower(replace({_sql_text('raw')}, ' ', '')) IN (SELECT token FROM truth) AS yes,
         TRY_CAST(regexp_extract({_sql_text('raw')}, '^(\\d+(\\.\\d+)?)', 1) AS DOUBLE) AS number

@@ -131,12 +131,7 @@ def drop_duplicates(table: str, frame: pd.DataFrame, rules: IngestRules) -> tupl
             return
         # The rows grouped by key, each group in submission order (one stable sort): a key met
         # once neither loses nor wins against another row, and is let go of at once.
-        keys = key[rows]
-        order = _stable_order(keys)
-        sorted_keys = keys[order]
-        change = sorted_keys[1:] != sorted_keys[:-1]
-        del keys, sorted_keys
-        first, last = np.concatenate(([True], change)), np.concatenate((change, [True]))
+        order, first, last = _key_groups(key[rows])
         shared = ~(first & last)
         if not shared.any():
             return
@@ -237,17 +232,23 @@ def _repeated(keys: np.ndarray) -> np.ndarray:
         return np.zeros(len(keys), dtype=bool)
     if _packable(keys):
         del ordered, same
-        order = _stable_order(keys)
-        ordered = keys[order]
-        same = ordered[1:] == ordered[:-1]
+        order, first, last = _key_groups(keys)
         repeated = np.zeros(len(keys), dtype=bool)
-        repeated[order[1:][same]] = True
-        repeated[order[:-1][same]] = True
+        repeated[order[~(first & last)]] = True
         return repeated
     shared = ordered[1:][same]  # sorted: each repeated key once is where it changes
     shared = shared[np.concatenate(([True], shared[1:] != shared[:-1]))]
     del ordered, same
     return pd.Series(keys).isin(shared).to_numpy()
+
+
+def _key_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows grouped by key, each group in row order (`_stable_order`): (that order; whether
+    each row so ordered is its group's first; whether it is its group's last)."""
+    order = _stable_order(keys)
+    ordered = keys[order]
+    change = ordered[1:] != ordered[:-1]
+    return order, np.concatenate(([True], change)), np.concatenate((change, [True]))
 
 
 def _packable(keys: np.ndarray) -> bool:

@@ -6,6 +6,7 @@ soon as they are freed)."""
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -185,6 +186,28 @@ def big_blocks_returned() -> bool:
 def big_blocks_in_effect() -> bool:
     """Whether big_blocks_returned has taken effect in this process (it changes nothing itself)."""
     return bool(_BIG_BLOCKS and _BIG_BLOCKS[0])
+
+
+_ARROW_POOL: list[str] = []  # the allocator arrow_allocator chose in this process
+
+
+def arrow_allocator() -> str:
+    """Have Arrow allocate from jemalloc (in pyarrow's Linux and macOS wheels) instead of its
+    default, mimalloc, and name the allocator in effect. jemalloc is set (pipeline/__init__.py)
+    to hand freed pages back once unused for a second, never leaving them "muzzy" (MADV_FREE:
+    still counted as resident until the kernel wants them). Measured on 5·10^6 records
+    (`process`, alternating runs): Parquet about 0.5 s faster, the kernel's time 5.4 -> 3.5
+    CPU-s, peak about 100 MiB lower; CSV about 0.4 s faster, peak about 80 MiB lower.
+    Process-wide and lasting, like big_blocks_returned (`runner.process` calls both); an
+    ARROW_DEFAULT_MEMORY_POOL the user set wins; without jemalloc, Arrow's default stays."""
+    if not _ARROW_POOL:
+        if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+            try:
+                pa.set_memory_pool(pa.jemalloc_memory_pool())
+            except NotImplementedError:  # (a build without jemalloc)
+                pass
+        _ARROW_POOL.append(pa.default_memory_pool().backend_name)
+    return _ARROW_POOL[0]
 
 
 def release_memory() -> None:

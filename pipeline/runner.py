@@ -30,7 +30,7 @@ from filelock import FileLock
 from pipeline import arrow_text, config, cores
 from pipeline.clean import Registry, SheetPart, clean_batch, prepare_sheet
 from pipeline.errors import InputError
-from pipeline.frames import big_blocks_returned, release_memory
+from pipeline.frames import arrow_allocator, big_blocks_returned, release_memory
 from pipeline.freshness import MANIFEST, UNCHANGED, fingerprint, list_input_files, rules_files, up_to_date
 from pipeline.ingest_rules import IngestRules, load_ingest_rules
 from pipeline.parse import normalise_text, parse_datetime
@@ -412,6 +412,7 @@ def _process_locked(raw, processed, rules, registry, inputs, stamp, progress, sc
         stage_seconds[stage] = round(time.perf_counter() - started - sum(stage_seconds.values()), 3)
 
     big_blocks_returned()
+    arrow_allocator()
     parts: list[tuple[Path, str, str, SheetPart]] = []
     rows: list[dict] = []
     importing = []  # (started once the worker processes, if any, are forked)

@@ -597,6 +597,54 @@ def test_process_has_big_blocks_handed_back_to_the_system(run, tmp_path, monkeyp
         assert libc.mallopt(-3, 4 << 20) == 1
 
 
+def test_process_has_arrow_allocate_from_jemalloc_set_to_hand_pages_back(run, tmp_path, monkeypatch):
+    """`process` switches Arrow to its jemalloc once per process (frames.arrow_allocator), set
+    (on importing the package, before pyarrow loads) to purge freed pages after a second and
+    never leave them counted as resident. A memory pool the user names wins, and a pyarrow
+    without jemalloc keeps its default; the tables are the same whichever allocates."""
+    import os
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+
+    from pipeline import frames
+
+    chosen = []
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    monkeypatch.setattr(frames, "_ARROW_POOL", [])
+    monkeypatch.setattr(pa, "set_memory_pool", lambda pool: chosen.append(pool.backend_name))
+    monkeypatch.setattr(pa, "jemalloc_memory_pool", lambda: pa.system_memory_pool())
+    again = run_process(run.raw, tmp_path / "processed")
+    run_process(run.raw, tmp_path / "again")
+    assert chosen == ["system"] and frames._ARROW_POOL  # once per process
+    for name, table in run.tables.items():
+        pd.testing.assert_frame_equal(again[name], table, check_exact=True, obj=name)
+
+    def unavailable():
+        raise NotImplementedError("this build of pyarrow has no jemalloc")
+
+    monkeypatch.setattr(frames, "_ARROW_POOL", [])
+    monkeypatch.setattr(pa, "jemalloc_memory_pool", unavailable)
+    assert frames.arrow_allocator() == pa.default_memory_pool().backend_name and chosen == ["system"]
+    monkeypatch.setattr(frames, "_ARROW_POOL", [])
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    monkeypatch.setattr(pa, "jemalloc_memory_pool", lambda: pytest.fail("the user's pool is overridden"))
+    frames.arrow_allocator()
+    assert chosen == ["system"]
+    # A fresh interpreter: the settings are in place before pyarrow loads, and jemalloc is chosen.
+    script = ("import os, pipeline, pyarrow as pa; from pipeline import frames; "
+              "print(os.environ['JE_ARROW_MALLOC_CONF'], frames.arrow_allocator(), pa.default_memory_pool().backend_name)")
+    environment = {k: v for k, v in os.environ.items() if k not in ("ARROW_DEFAULT_MEMORY_POOL", "JE_ARROW_MALLOC_CONF")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, check=True).stdout.split()
+    assert out[0] == "dirty_decay_ms:1000,muzzy_decay_ms:0"
+    if "jemalloc" in pa.supported_memory_backends():
+        assert out[1:] == ["jemalloc", "jemalloc"]
+    mine = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**environment, "JE_ARROW_MALLOC_CONF": "dirty_decay_ms:0"}).stdout.split()
+    assert mine[0] == "dirty_decay_ms:0"
+
+
 def test_a_big_csv_read_as_arrow_columns_is_the_grid_the_general_reader_gives(tmp_path, monkeypatch):
     """A CSV of ARROW_CSV_BYTES or more is read by pyarrow into Arrow columns (title lines above
     the table included, as the first rows); it is the sheet pd.read_csv's grid gives."""
@@ -626,3 +674,4 @@ def test_a_row_has_a_reason_when_any_of_its_columns_has_one():
                            "c": pd.Series([None, None, "错", None, None, None], dtype="str", index=index), "d": parse.no_text(index)})
     for frame in (errors, errors[["a", "d"]], errors[["b"]], errors.iloc[:0], pd.DataFrame(index=index)):
         pd.testing.assert_series_equal(clean._any_reason(frame), frame.notna().any(axis=1), check_exact=True)
+

@@ -43,14 +43,21 @@ DIGIT = "\\p{Nd}"
 
 
 def arrow(series: pd.Series) -> pa.ChunkedArray:
-    """The column as Arrow text (large_string), without copying a pyarrow-backed `str` column."""
+    """The column as Arrow text (large_string), without copying a pyarrow-backed `str` column;
+    a column of dictionary-encoded text (a Parquet sheet's repeating text) decoded."""
     array = series.array
     if isinstance(array, pd.arrays.ArrowStringArray) or isinstance(getattr(array, "dtype", None), pd.ArrowDtype):
         data = array.__arrow_array__()
-        if pa.types.is_large_string(data.type) or pa.types.is_string(data.type):
+        if pa.types.is_dictionary(data.type) and _is_text(data.type.value_type):
+            data = data.cast(pa.large_string())
+        if _is_text(data.type):
             return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
     values = pd.array(np.asarray(series, dtype=object), dtype="str")
     return arrow(pd.Series(values))
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_large_string(kind) or pa.types.is_string(kind)
 
 
 def series(data: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:

@@ -99,3 +99,17 @@ def test_rows_taken_chunk_by_chunk_are_those_taken_from_the_joined_column():
         taken = arrow_text.take(data, rows)
         assert taken.type == pa.large_string() and taken.combine_chunks().equals(whole.take(pa.array(rows)))
     assert arrow_text.take(pa.chunked_array([whole]), np.array([3, 1])).to_pylist() == whole.take(pa.array([3, 1])).to_pylist()
+
+
+def test_a_column_of_dictionary_encoded_text_is_read_as_its_text():
+    """`arrow` of a column held as dictionary chunks (a Parquet sheet's repeating text, each chunk
+    with its own dictionary) is the decoded text, chunk for chunk; plain text comes back uncopied."""
+    import pandas as pd
+
+    kind = pa.dictionary(pa.int32(), pa.large_string())
+    chunks = [pa.array(["甲", "乙", "甲"]).dictionary_encode().cast(kind), pa.array(["丙", "甲"]).dictionary_encode().cast(kind)]
+    column = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks, kind)))
+    text = arrow_text.arrow(column)
+    assert text.type == pa.large_string() and text.to_pylist() == ["甲", "乙", "甲", "丙", "甲"]
+    plain = pd.Series(["a", "b"], dtype="str")
+    assert arrow_text.arrow(plain).chunk(0).buffers()[2].address == plain.array.__arrow_array__().chunk(0).buffers()[2].address

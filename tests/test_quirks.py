@@ -675,3 +675,49 @@ def test_a_row_has_a_reason_when_any_of_its_columns_has_one():
     for frame in (errors, errors[["a", "d"]], errors[["b"]], errors.iloc[:0], pd.DataFrame(index=index)):
         pd.testing.assert_series_equal(clean._any_reason(frame), frame.notna().any(axis=1), check_exact=True)
 
+
+def test_parquet_dictionary_columns_go_through_process_as_their_plain_text_does(tmp_path, monkeypatch):
+    """Repeating Parquet text stays dictionary-encoded through cleaning (`clean._stacked`: decoded
+    only where text is read row by row). Two Parquet files of one source, their columns in other
+    orders (each canonical column picked per sheet), with a repeated header, a padding row, a blank
+    row, a total in the third column beside empty cells, a bad level and footers: every
+    processed table equals the one the same files give read as plain text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline import clean, read
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    units, firms, levels = ["南湖办事处", "东湖办事处"], ["甲公司", "乙公司", "丙公司"], ["一般", "重大"]
+    rows = [hazard(隐患编号=f"YH-A-{i}", 属地单位=units[i % 2], 企业名称=firms[i % 3], 隐患等级=levels[i % 2],
+                   发现日期=f"2020-03-0{1 + i % 3}", 挂牌督办="是" if i % 4 else "否") for i in range(299)]
+    rows[7][HAZARD_HEADER.index("隐患等级")] = "乙级"  # (no such level: quarantined)
+    rows[10] = list(HAZARD_HEADER)  # a repeated header (a page break)
+    rows[20] = ["", "南湖办事处", "", "", "", "", "", "", ""]  # a template's padding row
+    rows[25] = [""] * len(HAZARD_HEADER)
+    rows[45] = ["", "", "合 计", "", "", "", "", "", ""]
+    rows += [["填报人:王五", "", "审核人:赵六", "", "", "", "", "", ""]]
+    table = pa.table({name: pa.array([row[j] for row in rows], pa.string()) for j, name in enumerate(HAZARD_HEADER)})
+    pq.write_table(table, raw / "隐患排查_甲.parquet", row_group_size=100)  # (big enough to be read as dictionaries)
+    order = ["企业名称", "隐患编号", "属地单位", "隐患等级", "发现日期", "整改期限", "整改完成日期", "挂牌督办", "来源"]
+    other = [hazard(隐患编号=f"YH-B-{i}", 属地单位=units[i % 2], 企业名称=firms[i % 3], 整改完成日期=f"2020-03-1{i % 4}")
+             for i in range(200)]
+    columns = {name: pa.array([row[HAZARD_HEADER.index(name)] for row in other], pa.string()) for name in order}
+    pq.write_table(pa.table({**columns, "备注": pa.array([""] * 200, pa.string())}), raw / "隐患排查_乙.parquet",
+                   row_group_size=100)
+
+    unified = []
+    original = clean._unified
+    monkeypatch.setattr(clean, "_unified", lambda column: unified.append(column) or original(column))
+    dictionary = run_process(raw, tmp_path / "dictionary")
+    assert len(unified) >= 6  # (columns that are dictionaries in both files, whichever their place)
+    detail = " ".join(dictionary.tables["files"]["nondata_detail"])
+    assert all(kind in detail for kind in ("空行", "预留行", "重复表头", "合计", "页脚")), detail
+    assert len(dictionary.tables["quarantine"]) and len(dictionary.tables["hazards"]) > 450
+    monkeypatch.setattr(read, "_repeating", lambda metadata: [])
+    unified.clear()
+    text = run_process(raw, tmp_path / "text")
+    assert not unified
+    for name, expected in text.tables.items():
+        pd.testing.assert_frame_equal(dictionary.tables[name], expected, check_exact=True, obj=name)

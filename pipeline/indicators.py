@@ -98,15 +98,15 @@ def _group_sums(unit: tuple[np.ndarray, np.ndarray], period: tuple[np.ndarray, n
     same key, so that they are added in the same order and way as a groupby on the labels."""
     (unit_all, unit_labels), (period_all, period_labels) = unit, period
     known = (unit_all >= 0) & (period_all >= 0)
-    # Pairs numbered by first appearance among the counted rows, as factorizing their labels does.
-    unit_codes, units = pd.factorize(unit_all[known])
-    period_codes, labels = pd.factorize(period_all[known])
-    key = unit_codes.astype(np.int64) * max(len(labels), 1) + period_codes
-    size = len(units) * len(labels)
+    # One key per (unit, period) pair straight from the codes (a few units x a few periods: no
+    # factorizing of millions of codes); the pairs with rows come out in key order.
+    width = max(len(period_labels), 1)
+    key = unit_all[known].astype(np.int64) * width + period_all[known]
+    size = len(unit_labels) * width
     rows = np.bincount(key, minlength=size)
     present = np.flatnonzero(rows)
-    out = {"unit_id": pd.array(unit_labels[units][present // max(len(labels), 1)], dtype="string"),
-           "period": pd.array(period_labels[labels][present % max(len(labels), 1)], dtype="string")}
+    out = {"unit_id": pd.array(np.asarray(unit_labels, dtype=object)[present // width], dtype="string"),
+           "period": pd.array(np.asarray(period_labels, dtype=object)[present % width], dtype="string")}
     # Every row's key, the rows not counted in a slot of their own past the pairs': a yes/no
     # count is the bincount of its true rows' keys (whole numbers, exact as floats), any other
     # a weighted bincount of the whole column.
@@ -168,8 +168,26 @@ def period_counts(inspections: pd.DataFrame, hazards: pd.DataFrame, registry: pd
 
     `inspections` is pipeline.events.inspection_events(enforcement); `hazards` the clean table;
     `coded`: the inspections' `periods.period_codes`, when the caller has them already."""
+    return counts_grid(registry, periods, [inspection_counts(inspections, periods, coded),
+                                           hazard_counts(hazards, periods)])
+
+
+def inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame,
+                      coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """The inspections' counts per (unit_id, period) with any (a part of `period_counts`: the
+    caller may count the inspections and the hazards on two cores, then `counts_grid`)."""
+    return _inspection_counts(inspections, periods, coded)
+
+
+def hazard_counts(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """The hazards' counts per (unit_id, period) with any (the other part of `period_counts`)."""
+    return _hazard_counts(hazards, periods)
+
+
+def counts_grid(registry: pd.DataFrame, periods: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """`period_counts` from its parts (`inspection_counts`, `hazard_counts`)."""
     grid = period_grid(registry, periods)
-    for part in (_inspection_counts(inspections, periods, coded), _hazard_counts(hazards, periods)):
+    for part in parts:
         grid = grid.merge(part, on=KEYS, how="left")
     for column in COUNTS:
         if column not in grid:

@@ -35,7 +35,7 @@ from pipeline.frames import (
     DEDUCTION_COLUMNS, THREAD_ROWS, coded, ensure, finish_lost_points, fixed, lost_points_frame,
     release_memory, string_join,
 )
-from pipeline.indicators import INDICATORS, KEYS, indicator_values, period_counts
+from pipeline.indicators import INDICATORS, KEYS, counts_grid, hazard_counts, indicator_values, inspection_counts
 from pipeline.periods import data_month_range, month_periods, period_codes
 from pipeline.rank import rank_months
 from pipeline.rulebook import Component, Rulebook
@@ -282,14 +282,22 @@ def score_months_and_counts(accidents: pd.DataFrame | None, enforcement: pd.Data
     coded = (codes if inside.all() else codes[inside], labels)  # (the rows of `inspections`)
     # The counts and the events, each from the clean rows alone: on the free cores (`cores`).
     big = len(enforcement) + len(hazards) >= THREAD_ROWS
-    counted, *made = cores.each(lambda make: make(), [
-        lambda: _released(period_counts(inspections, hazards, registry, periods, coded)),  # (its per-row temporaries)
-        lambda: overdue_hazard_events(hazards, periods, rulebook),
-        lambda: inspections_by_period(inspections, periods, coded),
-        lambda: accidents_by_month(charged_accidents(accidents, rulebook), periods),
-    ], big)
+    # The counts in two parts (inspections, hazards), so that both cores stay at work until the
+    # events are made too, when both are free (5·10^6 records, scoring alone: 1.4 -> 1.0 s for
+    # this step; in `process` a Parquet writer often holds the other core by then).
+    # Every piece may start while an earlier one runs (a window of all five: their results are
+    # all kept anyway, and two run at once at most).
+    pieces = [lambda: _released(inspection_counts(inspections, periods, coded)),  # (their per-row temporaries)
+              lambda: overdue_hazard_events(hazards, periods, rulebook),
+              lambda: _released(hazard_counts(hazards, periods)),
+              lambda: inspections_by_period(inspections, periods, coded),
+              lambda: accidents_by_month(charged_accidents(accidents, rulebook), periods)]
+    inspection_part, overdue, hazard_part, *made = [result for _, result in cores.spread(
+        lambda make: make(), pieces, big, window=len(pieces))]
+    made = [overdue, *made]
     events = dict(zip(["overdue_hazards", "inspections", "accidents"], made))
     del made
+    counted = counts_grid(registry, periods, [inspection_part, hazard_part])
     values = indicator_values(counted, sorted({i.indicator for c in rulebook.components for i in c.items}))
     grid, values = counted.reset_index(drop=True), values.reset_index(drop=True)
     del counted

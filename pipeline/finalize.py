@@ -40,9 +40,10 @@ def data_period(results: list[SheetResult], tables: dict[str, pd.DataFrame]) -> 
     months = sorted({period for r in results if r.source in PRIMARY_DATE for period in r.title_periods})
     if months:
         return pd.Timestamp(months[0] + "-01"), pd.Timestamp(months[-1] + "-01") + pd.offsets.MonthEnd(0)
-    dates = pd.concat([tables[t][c] for t, c in PRIMARY_DATE.items() if t in tables and not tables[t].empty], ignore_index=True) if tables else pd.Series(dtype="datetime64[us]")
-    dates = dates.dropna() if len(dates) else dates
-    if dates.empty:
+    # (no dated table with rows, as in a folder of year-end reviews alone: no period)
+    columns = [tables[t][c] for t, c in PRIMARY_DATE.items() if t in tables and not tables[t].empty]
+    dates = pd.concat(columns, ignore_index=True).dropna() if columns else None
+    if dates is None or dates.empty:
         return None
     return dates.quantile(0.01).to_period("M").to_timestamp(), dates.quantile(0.99).to_period("M").to_timestamp() + pd.offsets.MonthEnd(0)
 

@@ -100,6 +100,19 @@ def test_nothing_readable_is_one_input_error_naming_the_file(tmp_path):
     assert not (tmp_path / "processed" / "files.parquet").exists()
 
 
+def test_a_folder_of_year_end_reviews_alone_is_processed_without_a_period(tmp_path):
+    """Year-end review files and no dated records (no accident, inspection or hazard): nothing to
+    take a data period from, so none is used; the reviews are clean rows and the scores empty."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    reviews = sorted(config.RAW_DIR.glob("*年度考评结果.xlsx"))
+    assert reviews
+    shutil.copyfile(reviews[-1], raw / reviews[-1].name)
+    run = run_process(raw, tmp_path / "processed", score=True)
+    assert len(run["annual_review"]) and run["enforcement"].empty and run["hazards"].empty
+    assert_conserved(run["files"])
+
+
 def test_the_raw_folder_is_never_written_and_an_unchanged_rerun_does_no_work(tmp_path):
     raw = tmp_path / "raw"
     good_file(raw)

@@ -241,6 +241,7 @@ def _stacked(cells: list[dict[str, list[pa.Array]]], rows: list[np.ndarray],
     A column that comes as dictionary chunks in every sheet (Parquet) stays a dictionary column
     (decoded only where its text is read row by row: `_text`, `arrow_text.arrow`), and its
     (codes, distinct values) go in `known`: its dictionaries, joined, are its distinct values."""
+    known = {} if known is None else known
     lengths = [len(numbers) for numbers in rows]
     index = pd.RangeIndex(sum(lengths))
     names = sorted({name for found in cells for name in found}, key=lambda c: int(c[2:]))
@@ -317,8 +318,9 @@ def _distinct_columns(columns: dict[str, pd.Series]) -> dict[str, tuple[np.ndarr
 
 def _canonical_columns(batch: pd.DataFrame, cell_columns: list[str], members: list[SheetPart], spec: SourceSpec,
                        known: dict | None = None):
-    """Each canonical column's raw text, picked per row from the cell column its sheet maps to it;
-    and the distinct values (`parse.distinct_values`) of every cell and canonical column, each
+    """Each canonical column's raw cells, picked per row from the cell column its sheet maps to it
+    (the cell column itself when every sheet maps the same one, dictionary-encoded or not; else
+    text, `_text`); and the distinct values (`parse.distinct_values`) of every cell and canonical column, each
     worked out once (`known`: those of cell columns known already): a canonical column every
     sheet maps to one cell column shares that column's."""
     keys = batch["_sheet"].to_numpy()

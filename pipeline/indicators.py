@@ -123,8 +123,10 @@ def _group_sums(unit: tuple[np.ndarray, np.ndarray], period: tuple[np.ndarray, n
     return pd.DataFrame(out)
 
 
-def _inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame,
-                       coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+def inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame,
+                      coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """The inspections' counts per (unit_id, period) with any: a part of `period_counts` (a caller
+    may count the inspections and the hazards on two cores, then `counts_grid`)."""
     frame = inspections  # no copy of the table: every count is a numpy column summed per key
 
     def flag(column: str) -> np.ndarray:
@@ -150,7 +152,8 @@ def _inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame,
     }, {"review_sum": frame["file_review_score"].astype("Float64").fillna(0.0).to_numpy(dtype=np.float64)})
 
 
-def _hazard_counts(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+def hazard_counts(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """The hazards' counts per (unit_id, period) with any: the other part of `period_counts`."""
     deadline = hazards["deadline"].dt.normalize().astype(UNIT)
     rectified = hazards["rectified_at"].dt.normalize().astype(UNIT)
     on_time = (rectified.notna() & (rectified <= deadline)).to_numpy(dtype=bool)
@@ -170,18 +173,6 @@ def period_counts(inspections: pd.DataFrame, hazards: pd.DataFrame, registry: pd
     `coded`: the inspections' `periods.period_codes`, when the caller has them already."""
     return counts_grid(registry, periods, [inspection_counts(inspections, periods, coded),
                                            hazard_counts(hazards, periods)])
-
-
-def inspection_counts(inspections: pd.DataFrame, periods: pd.DataFrame,
-                      coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
-    """The inspections' counts per (unit_id, period) with any (a part of `period_counts`: the
-    caller may count the inspections and the hazards on two cores, then `counts_grid`)."""
-    return _inspection_counts(inspections, periods, coded)
-
-
-def hazard_counts(hazards: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
-    """The hazards' counts per (unit_id, period) with any (the other part of `period_counts`)."""
-    return _hazard_counts(hazards, periods)
 
 
 def counts_grid(registry: pd.DataFrame, periods: pd.DataFrame, parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -105,11 +105,12 @@ def test_a_folder_of_year_end_reviews_alone_is_processed_without_a_period(tmp_pa
     take a data period from, so none is used; the reviews are clean rows and the scores empty."""
     raw = tmp_path / "raw"
     raw.mkdir()
-    reviews = sorted(config.RAW_DIR.glob("*年度考评结果.xlsx"))
-    assert reviews
-    shutil.copyfile(reviews[-1], raw / reviews[-1].name)
+    rows = [[1, "南湖办事处", "预案演练", "重点工作", 3.5], [2, "东湖办事处", "预案演练", "重点工作", 3],
+            [3, "东湖办事处", "值班值守", "加分", 1]]
+    grid, _ = submission("2020年度安全生产目标责任考评结果", ["序号", "单位", "考评项目", "类别", "得分"], rows)
+    write_sheet(raw / "2020年度考评结果.xlsx", grid)
     run = run_process(raw, tmp_path / "processed", score=True)
-    assert len(run["annual_review"]) and run["enforcement"].empty and run["hazards"].empty
+    assert len(run["annual_review"]) == 3 and run["enforcement"].empty and run["hazards"].empty
     assert_conserved(run["files"])
 
 

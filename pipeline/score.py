@@ -292,11 +292,9 @@ def score_months_and_counts(accidents: pd.DataFrame | None, enforcement: pd.Data
               lambda: _released(hazard_counts(hazards, periods)),
               lambda: inspections_by_period(inspections, periods, coded),
               lambda: accidents_by_month(charged_accidents(accidents, rulebook), periods)]
-    inspection_part, overdue, hazard_part, *made = [result for _, result in cores.spread(
-        lambda make: make(), pieces, big, window=len(pieces))]
-    made = [overdue, *made]
-    events = dict(zip(["overdue_hazards", "inspections", "accidents"], made))
-    del made
+    events: dict[str, pd.DataFrame] = {}
+    inspection_part, events["overdue_hazards"], hazard_part, events["inspections"], events["accidents"] = [
+        result for _, result in cores.spread(lambda make: make(), pieces, big, window=len(pieces))]
     counted = counts_grid(registry, periods, [inspection_part, hazard_part])
     values = indicator_values(counted, sorted({i.indicator for c in rulebook.components for i in c.items}))
     grid, values = counted.reset_index(drop=True), values.reset_index(drop=True)
